@@ -1,0 +1,180 @@
+"""One typed settings object for the whole of kholuu.
+
+Settings are read from the environment (``KHOLUU_*``) once, at the edge (the
+command line, the web app, the Dagster definitions), validated there, and then
+passed down. Library code never reads the environment itself: that keeps the
+stages testable and makes a bad value fail early with a message that names the
+variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+from kholuu.errors import SettingsError
+
+DEFAULT_HOME = "./kholuu-data"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: expected a whole number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={value}: expected a number from {low} to {high}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: expected a number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={value}: expected a number from {low} to {high}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the embedded defaults for one machine."""
+
+    home: Path
+    database_url: str
+    elasticsearch_url: str | None = None
+    elasticsearch_index: str = "kholuu"
+    # OCR
+    ocr_lang: str = "vie"
+    tessdata_dir: Path | None = None
+    ocr_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    ocr_timeout_s: float = 180.0
+    ocr_target_dpi: int = 300
+    ocr_low_confidence: float = 70.0
+    # limits for input files (hardening)
+    max_image_pixels: int = 200_000_000
+    max_file_mb: int = 512
+    # web
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # Derived locations under the data directory -------------------------
+    @property
+    def pages_dir(self) -> Path:
+        """Page images and derivatives (one PNG per page, by content hash)."""
+        return self.home / "pages"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def ocr_cache_dir(self) -> Path:
+        return self.cache_dir / "ocr"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def embedded_index_path(self) -> Path:
+        return self.index_dir / "search.sqlite"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.home / "inbox"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def pdf_dir(self) -> Path:
+        return self.home / "pdf"
+
+    @property
+    def uses_elasticsearch(self) -> bool:
+        return bool(self.elasticsearch_url)
+
+    def with_home(self, home: Path | str) -> "Settings":
+        """A copy rooted at another data directory (tests, demo)."""
+        return load_settings({**_as_env(self), "KHOLUU_HOME": str(home), "KHOLUU_DATABASE_URL": ""})
+
+    def ensure_dirs(self) -> None:
+        for path in (self.home, self.pages_dir, self.ocr_cache_dir, self.index_dir,
+                     self.dagster_home, self.inbox_dir, self.quarantine_dir, self.pdf_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def _as_env(s: Settings) -> dict[str, str]:
+    env = {
+        "KHOLUU_HOME": str(s.home),
+        "KHOLUU_DATABASE_URL": s.database_url,
+        "KHOLUU_ELASTICSEARCH_URL": s.elasticsearch_url or "",
+        "KHOLUU_ELASTICSEARCH_INDEX": s.elasticsearch_index,
+        "KHOLUU_OCR_LANG": s.ocr_lang,
+        "KHOLUU_TESSDATA_DIR": str(s.tessdata_dir or ""),
+        "KHOLUU_OCR_WORKERS": str(s.ocr_workers),
+        "KHOLUU_OCR_TIMEOUT": str(s.ocr_timeout_s),
+        "KHOLUU_OCR_DPI": str(s.ocr_target_dpi),
+        "KHOLUU_OCR_LOW_CONFIDENCE": str(s.ocr_low_confidence),
+        "KHOLUU_HOST": s.host,
+        "KHOLUU_PORT": str(s.port),
+    }
+    return env
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate settings from ``env`` (default: ``os.environ``)."""
+    env = dict(os.environ if env is None else env)
+    home = Path(env.get("KHOLUU_HOME") or DEFAULT_HOME).expanduser().resolve()
+    database_url = (env.get("KHOLUU_DATABASE_URL") or "").strip()
+    if not database_url:
+        database_url = f"sqlite:///{home / 'catalog.sqlite'}"
+    if not database_url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+        raise SettingsError(
+            f"KHOLUU_DATABASE_URL={database_url!r}: expected sqlite:///PATH or postgresql://..."
+        )
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    es_url = (env.get("KHOLUU_ELASTICSEARCH_URL") or "").strip() or None
+    if es_url and not es_url.startswith(("http://", "https://")):
+        raise SettingsError(f"KHOLUU_ELASTICSEARCH_URL={es_url!r}: expected http(s)://HOST:PORT")
+    tessdata = (env.get("KHOLUU_TESSDATA_DIR") or "").strip()
+    tessdata_dir = Path(tessdata).expanduser().resolve() if tessdata else None
+    if tessdata_dir is not None and not tessdata_dir.is_dir():
+        raise SettingsError(f"KHOLUU_TESSDATA_DIR={tessdata}: no such directory")
+    lang = (env.get("KHOLUU_OCR_LANG") or "vie").strip()
+    if not lang.replace("+", "").replace("_", "").isalnum():
+        raise SettingsError(f"KHOLUU_OCR_LANG={lang!r}: expected a Tesseract language like vie or vie+eng")
+    port = _int(env, "KHOLUU_PORT", 8000, 1, 65535)
+    return Settings(
+        home=home,
+        database_url=database_url,
+        elasticsearch_url=es_url,
+        elasticsearch_index=(env.get("KHOLUU_ELASTICSEARCH_INDEX") or "kholuu").strip().lower(),
+        ocr_lang=lang,
+        tessdata_dir=tessdata_dir,
+        ocr_workers=_int(env, "KHOLUU_OCR_WORKERS", os.cpu_count() or 1, 1, 256),
+        ocr_timeout_s=_float(env, "KHOLUU_OCR_TIMEOUT", 180.0, 1.0, 3600.0),
+        ocr_target_dpi=_int(env, "KHOLUU_OCR_DPI", 300, 150, 600),
+        ocr_low_confidence=_float(env, "KHOLUU_OCR_LOW_CONFIDENCE", 70.0, 0.0, 100.0),
+        host=(env.get("KHOLUU_HOST") or "127.0.0.1").strip(),
+        port=port,
+    )
+
+
+__all__ = ["Settings", "load_settings", "replace"]
