@@ -368,6 +368,13 @@ class Catalog:
                 q = q.where(DocumentRow.batch_id == batch_id)
             return list(s.scalars(q))
 
+    def set_document_pdf(self, document_id: int, pdf_path: str) -> None:
+        with self.session() as s:
+            row = s.get(DocumentRow, document_id)
+            if row is None:
+                raise CatalogError(f"unknown document id {document_id}")
+            row.pdf_path = pdf_path
+
     def mark_indexed(self, document_ids: Iterable[int]) -> None:
         from kholuu.catalog.schema import utcnow
         ids = list(document_ids)

@@ -1,0 +1,312 @@
+"""Batch-level stages: the catalog-aware steps the pipeline runs, in order.
+
+Each stage is a plain function ``(batch_id, context) -> summary`` over the
+catalog: it reads what the previous stage wrote and writes its own output back,
+idempotently. The Dagster assets in ``pipelines/`` are a thin shell over these
+functions, and ``bench/pipeline.py`` calls them directly to measure the cost
+of orchestration. Page-level work is done by ``ocr/``, text-level work by
+``extraction/``, and the index by ``indexing/``; nothing here knows Dagster.
+
+Failure isolation: a bad input file is copied to the quarantine folder with a
+``.reason.txt`` beside it and recorded as a page in state ``error`` with the
+reason; the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from kholuu.catalog import Catalog
+from kholuu.errors import KholuuError
+from kholuu.manifest import BatchLayout, ManifestEntry, scan_folder
+from kholuu.model import DocumentPlan
+from kholuu.settings import Settings
+
+log = logging.getLogger("kholuu.progress")
+
+PAGE_SEPARATOR = "\n\n"
+
+
+@dataclass
+class StageContext:
+    settings: Settings
+    catalog: Catalog
+    progress: Callable[[str], None] = field(default=lambda message: log.info(message))
+
+    @classmethod
+    def from_settings(cls, settings: Settings, progress: Callable[[str], None] | None = None) -> "StageContext":
+        settings.ensure_dirs()
+        catalog = Catalog(settings.database_url)
+        return cls(settings=settings, catalog=catalog, progress=progress or (lambda m: log.info(m)))
+
+
+@dataclass
+class PagesSummary:
+    files: int = 0
+    pages: int = 0
+    new_pages: int = 0
+    errors: list[str] = field(default_factory=list)
+    expected_pages: int | None = None   # from the manifest, when it lists pages
+
+
+@dataclass
+class OcrSummary:
+    pages: int = 0
+    processed: int = 0
+    reused: int = 0
+    blank: int = 0
+    errors: list[str] = field(default_factory=list)
+    mean_confidence: float = 0.0
+    low_confidence_pages: list[int] = field(default_factory=list)
+
+
+@dataclass
+class DocumentsSummary:
+    documents: int = 0
+    document_ids: list[int] = field(default_factory=list)
+    removed_ids: list[int] = field(default_factory=list)
+    from_manifest: bool = False
+
+
+@dataclass
+class IndexSummary:
+    indexed: int = 0
+    removed: int = 0
+    backend: str = ""
+
+
+def ocr_options(settings: Settings) -> Any:
+    from ocr import OcrOptions
+
+    return OcrOptions.from_settings(settings)
+
+
+def _quarantine(ctx: StageContext, batch_key: str, source: Path, reason: str) -> None:
+    target_dir = ctx.settings.quarantine_dir / batch_key
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / source.name
+    try:
+        if source.is_file():
+            shutil.copy2(source, target)
+        (target_dir / (source.name + ".reason.txt")).write_text(reason + "\n", encoding="utf-8")
+    except OSError as exc:  # quarantine is best effort; the error is recorded anyway
+        log.warning("could not quarantine %s: %s", source, exc)
+
+
+def register_pages(batch_id: int, ctx: StageContext) -> PagesSummary:
+    """Rasterize every file of the batch folder into page images; record pages.
+
+    Page order follows the manifest (or natural file-name order). A page whose
+    image hash has not changed keeps its OCR; a changed one goes back to "new".
+    """
+    from ocr import rasterize
+
+    batch = ctx.catalog.get_batch(batch_id)
+    folder = Path(batch.source_path)
+    layout: BatchLayout = scan_folder(folder)
+    options = ocr_options(ctx.settings)
+    summary = PagesSummary(files=len({e.file for e in layout.entries}))
+    if layout.has_manifest and all(e.page is not None for e in layout.entries):
+        summary.expected_pages = len(layout.entries)
+    existing = {(p.source_path, p.source_page): p for p in ctx.catalog.batch_pages(batch_id)}
+    rasterized: dict[str, list[Any] | KholuuError] = {}
+    seq = 0
+    for i, entry in enumerate(layout.entries, 1):
+        source = folder / entry.file
+        if entry.file not in rasterized:
+            ctx.progress(f"[{batch.key}] đọc tệp {i}/{len(layout.entries)}: {entry.file}")
+            try:
+                rasterized[entry.file] = rasterize(source, ctx.settings.pages_dir, options)
+            except KholuuError as exc:
+                rasterized[entry.file] = exc
+                _quarantine(ctx, batch.key, source, str(exc))
+        result = rasterized[entry.file]
+        if isinstance(result, KholuuError):
+            if entry.page in (None, 1):
+                seq += 1
+                ctx.catalog.upsert_page(batch_id, seq, entry.file, entry.page or 1,
+                                        status="error", error=str(result), document_id=None)
+                summary.errors.append(str(result))
+            continue
+        pages = result if entry.page is None else [p for p in result if p.page == entry.page]
+        if entry.page is not None and not pages:
+            seq += 1
+            message = f"{source}: page {entry.page} listed in the manifest, but the file has {len(result)} page(s)"
+            ctx.catalog.upsert_page(batch_id, seq, entry.file, entry.page, status="error", error=message)
+            summary.errors.append(message)
+            continue
+        for page in pages:
+            seq += 1
+            summary.pages += 1
+            old = existing.get((entry.file, page.page))
+            fields: dict[str, Any] = dict(sha256=page.sha256, image_path=page.image_path,
+                                          width=page.width, height=page.height, dpi=page.dpi)
+            if old is None or old.sha256 != page.sha256 or old.status == "error":
+                fields.update(status="new", error=None)
+                summary.new_pages += 1
+            ctx.catalog.upsert_page(batch_id, seq, entry.file, page.page, **fields)
+    ctx.progress(f"[{batch.key}] {summary.pages} trang từ {summary.files} tệp, {len(summary.errors)} lỗi")
+    return summary
+
+
+def ocr_pages(batch_id: int, ctx: StageContext, *, force: bool = False) -> OcrSummary:
+    """OCR the batch's pages that need it, on all cores; record text and words.
+
+    A page needs OCR when it is new or was read with other settings or another
+    model (the settings hash is recorded per page). The OCR cache makes a
+    re-run with the same inputs cost nothing.
+    """
+    from ocr import OcrJob, ocr_many
+
+    batch = ctx.catalog.get_batch(batch_id)
+    options = ocr_options(ctx.settings)
+    current_hash = options.settings_hash()
+    pages = [p for p in ctx.catalog.batch_pages(batch_id) if p.image_path]
+    todo = [p for p in pages if force or p.status == "new"
+            or (p.status in ("ocr", "blank") and p.ocr_settings_hash != current_hash)]
+    summary = OcrSummary(pages=len(pages), reused=len(pages) - len(todo))
+    jobs = [OcrJob(image_path=Path(p.image_path), source=p.source_path, page=p.source_page) for p in todo]
+    for done, (index, result) in enumerate(ocr_many(jobs, options), 1):
+        page = todo[index]
+        if isinstance(result, KholuuError):
+            ctx.catalog.record_page_error(page.id, str(result))
+            summary.errors.append(str(result))
+        else:
+            ctx.catalog.record_ocr(page.id, result)
+            summary.blank += int(result.blank)
+        summary.processed += 1
+        if done % 5 == 0 or done == len(jobs):
+            ctx.progress(f"[{batch.key}] OCR {done}/{len(jobs)} trang")
+    final = [p for p in ctx.catalog.batch_pages(batch_id) if p.status == "ocr"]
+    if final:
+        summary.mean_confidence = sum(p.confidence for p in final) / len(final)
+        summary.low_confidence_pages = [p.seq for p in final if p.confidence < ctx.settings.ocr_low_confidence]
+    return summary
+
+
+def _plans_from_manifest(layout: BatchLayout, pages: list[Any]) -> list[DocumentPlan]:
+    by_source: dict[tuple[str, int | None], ManifestEntry] = {(e.file, e.page): e for e in layout.entries}
+    plans: dict[int, DocumentPlan] = {}
+    for p in pages:
+        entry = by_source.get((p.source_path, p.source_page)) or by_source.get((p.source_path, None))
+        if entry is None or entry.document is None:
+            continue
+        plan = plans.setdefault(entry.document, DocumentPlan(
+            seq=entry.document, page_seqs=[], register=entry.register, file_number=entry.file_number))
+        plan.page_seqs.append(p.seq)
+    ordered = sorted(plans.values(), key=lambda d: min(d.page_seqs))
+    for i, plan in enumerate(ordered, 1):
+        plan.seq = i
+    return ordered
+
+
+def build_documents(batch_id: int, ctx: StageContext) -> DocumentsSummary:
+    """Group pages into documents; extract metadata and entities; store them.
+
+    Boundaries come from the manifest's ``document`` column when it has one,
+    otherwise from header evidence in the page texts. Pages that failed are
+    left out of documents (they are listed in the batch report).
+    """
+    from extraction import extract_entities, extract_metadata, split_documents
+    from kholuu.segment import segmented_form
+
+    batch = ctx.catalog.get_batch(batch_id)
+    layout = scan_folder(Path(batch.source_path))
+    pages = [p for p in ctx.catalog.batch_pages(batch_id) if p.status in ("ocr", "blank")]
+    summary = DocumentsSummary()
+    if layout.documents_given:
+        plans = _plans_from_manifest(layout, pages)
+        summary.from_manifest = True
+    else:
+        found = split_documents([p.text for p in pages])
+        plans = [DocumentPlan(seq=d.seq, page_seqs=[pages[i].seq for i in _indexes(d, len(pages))],
+                              confidence=d.confidence) for d in found]
+    by_seq = {p.seq: p for p in pages}
+    for plan in plans:
+        doc_pages = [by_seq[s] for s in plan.page_seqs if s in by_seq]
+        if not doc_pages:
+            continue
+        text = PAGE_SEPARATOR.join(p.text for p in doc_pages)
+        metadata = extract_metadata(text)
+        entities = extract_entities(text)
+        file_id = None
+        if plan.file_number:
+            file_id = ctx.catalog.ensure_file(batch.fonds_id, plan.register or "01", plan.file_number)
+        doc_id = ctx.catalog.upsert_document(
+            batch_id, plan.seq, [p.id for p in doc_pages], text, metadata, entities,
+            file_id=file_id, boundary_confidence=plan.confidence, segmented=segmented_form(text))
+        summary.document_ids.append(doc_id)
+        ctx.progress(f"[{batch.key}] văn bản {plan.seq}/{len(plans)}: "
+                     f"{metadata.doc_type or '?'} {metadata.number_symbol or ''}".rstrip())
+    summary.documents = len(summary.document_ids)
+    summary.removed_ids = ctx.catalog.remove_documents_after(batch_id, len(plans))
+    return summary
+
+
+def _indexes(plan: DocumentPlan, n_pages: int) -> list[int]:
+    """``split_documents`` numbers pages by their position in the given list (0-based)."""
+    return [i for i in plan.page_seqs if 0 <= i < n_pages]
+
+
+def write_pdfs(batch_id: int, ctx: StageContext) -> int:
+    """A searchable two-layer PDF (image + invisible text) per document."""
+    from ocr import write_searchable_pdf
+    from kholuu.model import PageOCR, Word
+
+    options = ocr_options(ctx.settings)
+    batch = ctx.catalog.get_batch(batch_id)
+    written = 0
+    for doc in ctx.catalog.documents(batch_id):
+        pages = ctx.catalog.document_pages(doc.id)
+        items = []
+        for p in pages:
+            ocr_result = PageOCR(source=p.source_path, page=p.source_page, text=p.text, confidence=p.confidence,
+                                 words=[Word.from_dict(w) for w in (p.words or [])], width=p.width,
+                                 height=p.height, blank=p.status == "blank")
+            items.append((Path(p.image_path), ocr_result))
+        if not items:
+            continue
+        out = ctx.settings.pdf_dir / batch.key / f"{batch.key}-{doc.seq:03d}.pdf"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_searchable_pdf(items, out, options)
+        ctx.catalog.set_document_pdf(doc.id, str(out))
+        written += 1
+    ctx.progress(f"[{batch.key}] {written} tệp PDF tìm kiếm được")
+    return written
+
+
+def index_batch(batch_id: int, ctx: StageContext, backend: Any | None = None) -> IndexSummary:
+    """Put the batch's documents into the search index (replacing older versions)."""
+    import indexing
+
+    own = backend is None
+    backend = backend or indexing.open_backend(ctx.settings)
+    try:
+        docs = ctx.catalog.documents(batch_id)
+        ids = [d.id for d in docs]
+        summary = IndexSummary(backend=getattr(backend, "name", type(backend).__name__))
+        summary.indexed = indexing.index_documents(ctx.catalog, backend, ids)
+        ctx.progress(f"[{ctx.catalog.get_batch(batch_id).key}] đã lập chỉ mục {summary.indexed} văn bản")
+        return summary
+    finally:
+        if own:
+            backend.close()
+
+
+def finish_batch(batch_id: int, ctx: StageContext) -> str:
+    """Set the batch state from its pages: done, partial (some failed) or failed."""
+    pages = ctx.catalog.batch_pages(batch_id)
+    failed = sum(1 for p in pages if p.status == "error")
+    ok = sum(1 for p in pages if p.status in ("ocr", "blank"))
+    if ok == 0:
+        state, message = "failed", f"{failed} trang lỗi, không có trang nào đọc được"
+    elif failed:
+        state, message = "partial", f"{ok} trang xong, {failed} trang lỗi (xem thư mục cách ly)"
+    else:
+        state, message = "done", f"{ok} trang xong"
+    ctx.catalog.set_batch_state(batch_id, state, message)
+    return state

@@ -1,0 +1,133 @@
+"""Software-defined assets over the batch stages, one partition per batch.
+
+The assets hold no logic of their own: each calls one function of
+``kholuu.stages`` with the batch and records what it did as metadata and asset
+checks. Data flows through the catalog (the source of truth), not through IO
+managers, so memory stays bounded and any asset can be re-materialized alone.
+"""
+
+
+import logging
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    Backoff,
+    DynamicPartitionsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    asset,
+)
+
+from kholuu import stages
+from pipelines.resources import KholuuResource
+
+BATCHES = DynamicPartitionsDefinition(name="batches")
+GROUP = "digitization"
+log = logging.getLogger("kholuu.progress")
+
+# Infrastructure errors (the search server restarting, a locked database) are
+# retried with backoff; bad input never raises here, it is recorded per page.
+INFRA_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL)
+
+
+def _context(context: AssetExecutionContext, kholuu: KholuuResource) -> tuple[int, stages.StageContext]:
+    def progress(message: str) -> None:
+        context.log.info(message)
+        log.info(message)
+
+    ctx = kholuu.stage_context(progress)
+    batch = ctx.catalog.get_batch(context.partition_key)
+    return batch.id, ctx
+
+
+@asset(partitions_def=BATCHES, group_name=GROUP, retry_policy=INFRA_RETRY,
+       check_specs=[AssetCheckSpec("page_count_matches_manifest", asset="batch_pages")],
+       description="Scans of the batch rasterized into page images (bad files quarantined).")
+def batch_pages(context: AssetExecutionContext, kholuu: KholuuResource) -> MaterializeResult:
+    batch_id, ctx = _context(context, kholuu)
+    ctx.catalog.set_batch_state(batch_id, "running")
+    s = stages.register_pages(batch_id, ctx)
+    expected = s.expected_pages
+    found = s.pages + len(s.errors)
+    return MaterializeResult(
+        metadata={"files": s.files, "pages": s.pages, "new_pages": s.new_pages,
+                  "errors": MetadataValue.md("\n".join(f"- {e}" for e in s.errors) or "none")},
+        check_results=[AssetCheckResult(
+            check_name="page_count_matches_manifest",
+            passed=expected is None or expected == found,
+            severity=AssetCheckSeverity.WARN,
+            metadata={"expected": expected if expected is not None else -1, "found": found})],
+    )
+
+
+@asset(partitions_def=BATCHES, group_name=GROUP, deps=[batch_pages], retry_policy=INFRA_RETRY,
+       check_specs=[AssetCheckSpec("every_page_read_or_error", asset="ocr_pages"),
+                    AssetCheckSpec("confidence", asset="ocr_pages")],
+       description="Words with boxes and confidence for every page (Tesseract vie, all cores).")
+def ocr_pages(context: AssetExecutionContext, kholuu: KholuuResource) -> MaterializeResult:
+    batch_id, ctx = _context(context, kholuu)
+    s = stages.ocr_pages(batch_id, ctx)
+    unread = [p.seq for p in ctx.catalog.batch_pages(batch_id) if p.status == "new"]
+    low_share = len(s.low_confidence_pages) / s.pages if s.pages else 0.0
+    return MaterializeResult(
+        metadata={"pages": s.pages, "processed": s.processed, "reused": s.reused, "blank": s.blank,
+                  "errors": len(s.errors), "mean_confidence": round(s.mean_confidence, 2),
+                  "low_confidence_pages": MetadataValue.json(s.low_confidence_pages)},
+        check_results=[
+            AssetCheckResult(check_name="every_page_read_or_error", passed=not unread,
+                             metadata={"unread_pages": MetadataValue.json(unread)}),
+            AssetCheckResult(check_name="confidence", passed=low_share <= 0.2,
+                             severity=AssetCheckSeverity.WARN,
+                             metadata={"mean_confidence": round(s.mean_confidence, 2),
+                                       "share_below_threshold": round(low_share, 3),
+                                       "review_pages": MetadataValue.json(s.low_confidence_pages)}),
+        ],
+    )
+
+
+@asset(partitions_def=BATCHES, group_name=GROUP, deps=[ocr_pages], retry_policy=INFRA_RETRY,
+       description="Pages grouped into documents with metadata and named entities.")
+def documents(context: AssetExecutionContext, kholuu: KholuuResource) -> MaterializeResult:
+    batch_id, ctx = _context(context, kholuu)
+    s = stages.build_documents(batch_id, ctx)
+    return MaterializeResult(metadata={"documents": s.documents, "removed": len(s.removed_ids),
+                                       "boundaries_from_manifest": s.from_manifest})
+
+
+@asset(partitions_def=BATCHES, group_name=GROUP, deps=[documents], retry_policy=INFRA_RETRY,
+       description="A searchable two-layer PDF (page images + invisible text) per document.")
+def searchable_pdfs(context: AssetExecutionContext, kholuu: KholuuResource) -> MaterializeResult:
+    batch_id, ctx = _context(context, kholuu)
+    return MaterializeResult(metadata={"pdfs": stages.write_pdfs(batch_id, ctx)})
+
+
+@asset(partitions_def=BATCHES, group_name=GROUP, deps=[documents], retry_policy=INFRA_RETRY,
+       check_specs=[AssetCheckSpec("catalog_matches_index", asset="search_index")],
+       description="The batch's documents in the search index (embedded or Elasticsearch).")
+def search_index(context: AssetExecutionContext, kholuu: KholuuResource) -> MaterializeResult:
+    batch_id, ctx = _context(context, kholuu)
+    s = stages.index_batch(batch_id, ctx)
+    in_catalog = len(ctx.catalog.documents(batch_id))
+    return MaterializeResult(
+        metadata={"indexed": s.indexed, "backend": s.backend},
+        check_results=[AssetCheckResult(check_name="catalog_matches_index", passed=s.indexed == in_catalog,
+                                        metadata={"catalog": in_catalog, "index": s.indexed})],
+    )
+
+
+@asset(partitions_def=BATCHES, group_name=GROUP, deps=[search_index, searchable_pdfs],
+       description="The batch's final state: done, partial (some pages failed) or failed.")
+def batch_report(context: AssetExecutionContext, kholuu: KholuuResource) -> MaterializeResult:
+    batch_id, ctx = _context(context, kholuu)
+    state = stages.finish_batch(batch_id, ctx)
+    batch = ctx.catalog.get_batch(batch_id)
+    errors = [f"{p.source_path}: {p.error}" for p in ctx.catalog.batch_pages(batch_id) if p.status == "error"]
+    return MaterializeResult(metadata={"state": state, "message": batch.message,
+                                       "errors": MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none")})
+
+
+ALL_ASSETS = [batch_pages, ocr_pages, documents, searchable_pdfs, search_index, batch_report]

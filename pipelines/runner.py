@@ -1,0 +1,72 @@
+"""Run one batch through the assets, in process, recorded in the instance.
+
+Used by ``kholuu batch run``, ``kholuu demo`` and the tests. Runs go into the
+persistent Dagster instance under the data directory, so the Dagster UI shows
+them like runs it launched itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dagster import materialize
+
+from kholuu.catalog import Catalog
+from kholuu.settings import Settings
+from pipelines.assets import ALL_ASSETS, BATCHES
+from pipelines.instance import get_instance
+from pipelines.resources import KholuuResource
+
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class RunOutcome:
+    batch_key: str
+    state: str
+    success: bool
+    run_id: str
+    message: str
+
+
+def run_batch(settings: Settings, batch_ref: str | int, *, quiet: bool = True) -> RunOutcome:
+    """Materialize every asset for one batch partition; return the batch state."""
+    settings.ensure_dirs()
+    catalog = Catalog(settings.database_url)
+    batch = catalog.get_batch(batch_ref)
+    instance = get_instance(settings)
+    if not instance.has_dynamic_partition(BATCHES.name, batch.key):
+        instance.add_dynamic_partitions(BATCHES.name, [batch.key])
+    try:
+        result = materialize(
+            ALL_ASSETS,
+            instance=instance,
+            partition_key=batch.key,
+            resources={"kholuu": KholuuResource.from_settings(settings)},
+            tags={"kholuu/fonds": batch.fonds.code, "kholuu/batch": batch.key},
+            run_config=QUIET_LOGS if quiet else None,
+            raise_on_error=False,
+        )
+    finally:
+        instance.dispose()
+    batch = catalog.get_batch(batch.id)
+    if not result.success:
+        failure = _first_failure(result)
+        catalog.set_batch_state(batch.id, "failed", failure)
+        catalog.dispose()
+        return RunOutcome(batch.key, "failed", False, result.run_id, failure)
+    catalog.dispose()
+    return RunOutcome(batch.key, batch.state, True, result.run_id, batch.message)
+
+
+def _first_failure(result) -> str:
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            err = data.error
+            if err is not None:
+                # the user error's own message, without the traceback
+                cause = err.cause or err
+                return f"{event.step_key}: {cause.message.strip().splitlines()[-1]}"
+            return f"{event.step_key} failed"
+    return "the run failed"
