@@ -47,6 +47,10 @@ def read_fonds_file(path: Path | str) -> list[Fonds]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputFileError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputFileError(path, "is a folder, expected a YAML file") from None
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read ({exc.strerror or exc.__class__.__name__})") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputFileError(path, f"not a valid YAML fonds list ({exc.__class__.__name__})") from None
     items = raw.get("fonds") if isinstance(raw, dict) else raw
@@ -55,7 +59,7 @@ def read_fonds_file(path: Path | str) -> list[Fonds]:
     result: list[Fonds] = []
     seen: set[str] = set()
     for i, item in enumerate(items, 1):
-        if not isinstance(item, dict) or "code" not in item or "name" not in item:
+        if not isinstance(item, dict) or "code" not in item or not str(item.get("name") or "").strip():
             raise InputFileError(path, f"entry {i}: each fonds needs a code and a name")
         code = str(item["code"]).strip()
         if not _FONDS_CODE_RE.match(code):
@@ -63,15 +67,46 @@ def read_fonds_file(path: Path | str) -> list[Fonds]:
         if code in seen:
             raise InputFileError(path, f"entry {i}: fonds code {code!r} appears twice")
         seen.add(code)
+        name, creator = str(item["name"]).strip(), str(item.get("creator") or "").strip()
+        for key, value in (("name", name), ("creator", creator)):
+            if len(value) > 500:
+                raise InputFileError(path, f"entry {i} ({code}): {key} is longer than 500 characters")
+        start_year = _fonds_year(path, i, code, item, "start_year")
+        end_year = _fonds_year(path, i, code, item, "end_year")
+        if start_year and end_year and end_year < start_year:
+            raise InputFileError(path, f"entry {i} ({code}): end_year {end_year} is before start_year {start_year}")
         result.append(Fonds(
             code=code,
-            name=str(item["name"]).strip(),
-            creator=str(item.get("creator") or "").strip(),
-            start_year=int(item["start_year"]) if item.get("start_year") else None,
-            end_year=int(item["end_year"]) if item.get("end_year") else None,
+            name=name,
+            creator=creator,
+            start_year=start_year,
+            end_year=end_year,
             description=str(item.get("description") or "").strip(),
         ))
     return result
+
+
+def _fonds_year(path: Path, i: int, code: str, item: dict, key: str) -> int | None:
+    """A year field of a fonds entry; a bad value names the file, entry and field."""
+    value = item.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not str(value).strip().isdigit() or not 1000 <= int(str(value)) <= 2200:
+        raise InputFileError(path, f"entry {i} ({code}): {key} {value!r} is not a year (YYYY)")
+    return int(str(value))
+
+
+def _clip(value: str | None, column: Any) -> str | None:
+    """Cut a string to its column's declared length.
+
+    OCR noise can make a header field (issuer, signer, an entity) absurdly long;
+    SQLite ignores VARCHAR lengths but PostgreSQL rejects the whole document, so
+    clip here and keep both backends alike. The full text stays in ``text``.
+    """
+    length = getattr(column.type, "length", None)
+    if value is None or length is None or len(value) <= length:
+        return value
+    return value[:length]
 
 
 @dataclass
@@ -176,7 +211,8 @@ class Catalog:
             if key is None:
                 year = date.today().year
                 prefix = f"{fonds.code}-{year}-"
-                last = s.scalars(select(BatchRow.key).where(BatchRow.key.like(prefix + "%"))).all()
+                last = s.scalars(select(BatchRow.key).where(
+                    BatchRow.key.startswith(prefix, autoescape=True))).all()
                 nums = [int(k[len(prefix):]) for k in last if k[len(prefix):].isdigit()]
                 key = f"{prefix}{(max(nums) + 1) if nums else 1:04d}"
             row = BatchRow(key=key, fonds_id=fonds.id, source_path=source_path, manifest=manifest)
@@ -308,16 +344,16 @@ class Catalog:
                 s.add(row)
             row.file_id = file_id
             row.boundary_confidence = boundary_confidence
-            row.doc_type = metadata.doc_type
-            row.number_symbol = metadata.number_symbol
-            row.issuer = metadata.issuer
-            row.place = metadata.place
+            row.doc_type = _clip(metadata.doc_type, DocumentRow.doc_type)
+            row.number_symbol = _clip(metadata.number_symbol, DocumentRow.number_symbol)
+            row.issuer = _clip(metadata.issuer, DocumentRow.issuer)
+            row.place = _clip(metadata.place, DocumentRow.place)
             row.issued_date = metadata.issued_date
             row.subject = metadata.subject
-            row.signer_name = metadata.signer_name
-            row.signer_title = metadata.signer_title
-            row.security_mark = metadata.security_mark
-            row.urgency_mark = metadata.urgency_mark
+            row.signer_name = _clip(metadata.signer_name, DocumentRow.signer_name)
+            row.signer_title = _clip(metadata.signer_title, DocumentRow.signer_title)
+            row.security_mark = _clip(metadata.security_mark, DocumentRow.security_mark)
+            row.urgency_mark = _clip(metadata.urgency_mark, DocumentRow.urgency_mark)
             row.recipients = list(metadata.recipients)
             row.field_confidence = dict(metadata.confidence)
             if access_mode:
@@ -326,8 +362,10 @@ class Catalog:
             row.segmented = segmented
             row.page_count = len(page_ids)
             row.indexed_at = None
-            row.entities = [EntityRow(text=e.text, label=e.label, start=e.start, end=e.end,
-                                      canonical=e.canonical or e.text) for e in entities]
+            row.entities = [EntityRow(text=_clip(e.text, EntityRow.text), label=_clip(e.label, EntityRow.label),
+                                      start=e.start, end=e.end,
+                                      canonical=_clip(e.canonical or e.text, EntityRow.canonical))
+                            for e in entities]
             s.flush()
             # detach pages no longer in this document, attach the current ones in order
             for p in s.scalars(select(PageRow).where(PageRow.document_id == row.id)):
