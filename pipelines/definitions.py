@@ -5,14 +5,13 @@ Settings are read from the environment here, at the edge, once.
 
 from __future__ import annotations
 
-from dagster import Definitions, define_asset_job
+from dagster import Definitions
 
 from kholuu.settings import load_settings
-from pipelines.assets import ALL_ASSETS, BATCHES
+from pipelines.assets import ALL_ASSETS
+from pipelines.jobs import batch_job
 from pipelines.resources import KholuuResource
-
-batch_job = define_asset_job("process_batch", selection=ALL_ASSETS, partitions_def=BATCHES,
-                             description="Pages → OCR → documents → PDFs and index, for one batch.")
+from pipelines.sensors import inbox_sensor
 
 
 def build_definitions() -> Definitions:
@@ -20,6 +19,7 @@ def build_definitions() -> Definitions:
     return Definitions(
         assets=ALL_ASSETS,
         jobs=[batch_job],
+        sensors=[inbox_sensor],
         resources={"kholuu": KholuuResource.from_settings(settings)},
     )
 

@@ -25,6 +25,7 @@ class KholuuResource(ConfigurableResource):
     ocr_lang: str = "vie"
     tessdata_dir: str = ""
     ocr_workers: int = 0
+    inbox_stable_seconds: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "KholuuResource":

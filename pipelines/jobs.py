@@ -1,0 +1,8 @@
+"""Jobs over the assets."""
+
+from dagster import define_asset_job
+
+from pipelines.assets import ALL_ASSETS, BATCHES
+
+batch_job = define_asset_job("process_batch", selection=ALL_ASSETS, partitions_def=BATCHES,
+                             description="Pages → OCR → documents → PDFs and index, for one batch.")
