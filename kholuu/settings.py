@@ -10,6 +10,7 @@ variable.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
@@ -153,6 +154,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     es_url = (env.get("KHOLUU_ELASTICSEARCH_URL") or "").strip() or None
     if es_url and not es_url.startswith(("http://", "https://")):
         raise SettingsError(f"KHOLUU_ELASTICSEARCH_URL={es_url!r}: expected http(s)://HOST:PORT")
+    es_index = (env.get("KHOLUU_ELASTICSEARCH_INDEX") or "kholuu").strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,199}", es_index):
+        raise SettingsError(f"KHOLUU_ELASTICSEARCH_INDEX={es_index!r}: expected an index name of "
+                            "lowercase letters, digits, '.', '_' or '-'")
     tessdata = (env.get("KHOLUU_TESSDATA_DIR") or "").strip()
     tessdata_dir = Path(tessdata).expanduser().resolve() if tessdata else None
     if tessdata_dir is not None and not tessdata_dir.is_dir():
@@ -165,7 +170,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         home=home,
         database_url=database_url,
         elasticsearch_url=es_url,
-        elasticsearch_index=(env.get("KHOLUU_ELASTICSEARCH_INDEX") or "kholuu").strip().lower(),
+        elasticsearch_index=es_index,
         ocr_lang=lang,
         tessdata_dir=tessdata_dir,
         ocr_workers=_int(env, "KHOLUU_OCR_WORKERS", os.cpu_count() or 1, 1, 256),
