@@ -1,0 +1,269 @@
+"""OCR of one page and of many pages in parallel.
+
+``ocr_page`` = measure → plan → preprocess → Tesseract → words mapped back to the
+original page coordinates → Vietnamese post-correction and normalization, with
+the result cached as JSON by (image file hash, settings hash): re-running a page
+with the same inputs costs a file read. ``ocr_many`` runs pages across
+``options.workers`` processes (each Tesseract child single-threaded), keeps only
+a bounded number of pages in flight, and turns a failing page into an error
+value so the other pages go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+from PIL import Image
+
+from kholuu.errors import KholuuError
+from kholuu.model import PageOCR, Word
+from kholuu.textnorm import fold, normalize
+from ocr import preprocess, tesseract
+from ocr.correct import correct_words
+from ocr.errors import MissingFileError, OcrEngineError, TruncatedImageError
+from ocr.options import OcrOptions
+
+# A first pass below this mean confidence is retried after orientation detection.
+RETRY_BELOW_CONF = 55.0
+MARKS = [("TUYET MAT", "TUYỆT MẬT"), ("TOI MAT", "TỐI MẬT"), ("THUONG KHAN", "THƯỢNG KHẨN"),
+         ("HOA TOC", "HỎA TỐC"), ("MAT", "MẬT"), ("KHAN", "KHẨN")]
+
+
+@dataclass(frozen=True)
+class OcrJob:
+    image_path: Path
+    source: str
+    page: int
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _cache_path(options: OcrOptions, image_hash: str, settings_hash: str) -> Path | None:
+    if options.cache_dir is None:
+        return None
+    return Path(options.cache_dir) / image_hash[:2] / f"{image_hash}-{settings_hash}.json"
+
+
+def _load_image(path: Path) -> tuple[np.ndarray, int | None]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img.load()
+                dpi = img.info.get("dpi")
+                mode = img.mode
+                if mode not in ("L", "RGB"):
+                    img = img.convert("RGB" if mode not in ("1", "I;16", "I") else "L")
+                arr = np.asarray(img)
+    except FileNotFoundError:
+        raise MissingFileError(path, "no such page image") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise TruncatedImageError(path, f"the page image cannot be decoded ({exc})") from None
+    value = None
+    if dpi:
+        try:
+            value = int(round(float(dpi[0] if isinstance(dpi, tuple) else dpi)))
+        except (TypeError, ValueError):
+            value = None
+    return arr, (value if value and value >= 30 else None)
+
+
+def _mean(values: list[float]) -> float:
+    return float(sum(values) / len(values)) if values else 0.0
+
+
+def _ocr_prepared(prep: preprocess.Preprocessed, options: OcrOptions, what: Path) -> list[tesseract.TessWord]:
+    return tesseract.image_to_words(prep.image, lang=options.lang, psm=options.psm, dpi=prep.dpi,
+                                    timeout_s=options.timeout_s, tessdata_dir=options.tessdata_dir, what=what)
+
+
+def read_marks(rgb: np.ndarray, mask: np.ndarray, options: OcrOptions, what: Path) -> list[str]:
+    """Read red stamps (MẬT, KHẨN, ...) from the red ink alone: black on white."""
+    import cv2
+
+    if mask is None or mask.sum() < 200:
+        return []
+    ink = np.where(mask, 0, 255).astype(np.uint8)
+    joined = cv2.dilate(mask.astype(np.uint8), np.ones((25, 25), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    regions = sorted(range(1, n), key=lambda i: -stats[i, cv2.CC_STAT_AREA])[:4]
+    found: list[str] = []
+    for i in regions:
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if w < 40 or h < 20:
+            continue
+        pad = 10
+        crop = ink[max(0, y - pad):y + h + pad, max(0, x - pad):x + w + pad]
+        words = tesseract.image_to_words(crop, lang=options.lang, psm=6, dpi=300, timeout_s=options.timeout_s,
+                                         tessdata_dir=options.tessdata_dir, what=what)
+        folded = " ".join(fold(normalize(w.text)).upper() for w in words if w.conf >= 30)
+        folded = f" {''.join(c if c.isalnum() else ' ' for c in folded)} "
+        for key, mark in MARKS:
+            if f" {key} " in folded and not any(key in fold(m) for m in found):
+                found.append(mark)
+    return found
+
+
+def _to_page(words: list[tesseract.TessWord], prep: preprocess.Preprocessed, options: OcrOptions,
+             *, source: str, page: int) -> PageOCR:
+    texts = [normalize(w.text) for w in words]
+    if options.correct:
+        texts = correct_words(texts)
+    out_words: list[Word] = []
+    lines: list[list[str]] = []
+    breaks: list[bool] = []
+    last_key = None
+    last_block = None
+    for w, text in zip(words, texts):
+        if not text.strip():
+            continue
+        key = (w.block, w.par, w.line)
+        if key != last_key:
+            lines.append([])
+            breaks.append(last_block is not None and w.block != last_block)
+            last_key, last_block = key, w.block
+        lines[-1].append(text)
+        box = prep.to_original((w.left, w.top, w.left + w.width, w.top + w.height))
+        out_words.append(Word(text=text, conf=round(w.conf, 2), bbox=box, line=len(lines) - 1))
+    parts: list[str] = []
+    for line, new_block in zip(lines, breaks):
+        if new_block:
+            parts.append("")
+        parts.append(" ".join(line))
+    text = normalize("\n".join(parts))
+    return PageOCR(source=source, page=page, text=text, confidence=_mean([w.conf for w in out_words]),
+                   words=out_words, width=prep.properties.width, height=prep.properties.height,
+                   blank=not out_words, steps=list(prep.records))
+
+
+def _ocr_uncached(image_path: Path, options: OcrOptions, *, source: str, page: int) -> PageOCR:
+    arr, dpi = _load_image(image_path)
+    props = preprocess.measure(arr, dpi)
+    if props.blank:
+        return PageOCR(source=source, page=page, text="", confidence=0.0, width=props.width,
+                       height=props.height, blank=True, steps=["blank"])
+    steps = preprocess.plan_steps(props, options.target_dpi) if options.preprocess else ["grayscale"]
+
+    def orient(image: np.ndarray) -> int:
+        osd = tesseract.detect_orientation(image, timeout_s=options.timeout_s,
+                                           tessdata_dir=options.tessdata_dir, what=image_path)
+        return osd.rotate if osd else 0
+
+    prep = preprocess.run(arr, props, steps, target_dpi=options.target_dpi, orient=orient)
+    words = _ocr_prepared(prep, options, image_path)
+    conf = _mean([w.conf for w in words])
+    if options.preprocess and "orient" not in steps and (conf < RETRY_BELOW_CONF or len(words) < 3):
+        # An upside-down or turned page reads as noise: ask OSD and read again if it says so.
+        osd = tesseract.detect_orientation(prep.image, timeout_s=options.timeout_s,
+                                           tessdata_dir=options.tessdata_dir, what=image_path)
+        if osd and osd.rotate:
+            turned = preprocess.Preprocessed(prep.image, prep.matrix.copy(), list(prep.records), prep.dpi,
+                                             prep.properties, prep.stamp_mask)
+            turned.apply(preprocess.rotate_orthogonal(turned.image, osd.rotate))
+            turned.apply(preprocess.deskew(turned.image))
+            again = _ocr_prepared(turned, options, image_path)
+            if _mean([w.conf for w in again]) > conf:
+                prep, words = turned, again
+    result = _to_page(words, prep, options, source=source, page=page)
+    if prep.stamp_mask is not None and arr.ndim == 3:
+        result.marks = read_marks(arr, prep.stamp_mask, options, image_path)
+    return result
+
+
+def ocr_page(image_path: Path, options: OcrOptions, *, source: str, page: int) -> PageOCR:
+    """OCR one stored page image; cached by image hash + settings hash."""
+    image_path = Path(image_path)
+    if not image_path.is_file():
+        raise MissingFileError(image_path, "no such page image")
+    settings_hash = options.settings_hash()
+    image_hash = _file_hash(image_path)
+    cache = _cache_path(options, image_hash, settings_hash)
+    if cache is not None and cache.is_file():
+        try:
+            cached = PageOCR.from_dict(json.loads(cache.read_text(encoding="utf-8")))
+            cached.source, cached.page = source, page
+            return cached
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged cache entry is recomputed
+    result = _ocr_uncached(image_path, options, source=source, page=page)
+    result.engine = options.engine_label()
+    result.settings_hash = settings_hash
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".part")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(result.to_dict(), f, ensure_ascii=False)
+        os.replace(tmp, cache)
+    return result
+
+
+def _job(job: OcrJob, options: OcrOptions) -> PageOCR | KholuuError:
+    try:
+        return ocr_page(job.image_path, options, source=job.source, page=job.page)
+    except KholuuError as exc:
+        return exc
+    except Exception as exc:  # a bug on one page must not stop the batch
+        return OcrEngineError(job.image_path, f"OCR failed: {exc.__class__.__name__}: {exc}")
+
+
+def _executor(workers: int, kind: str) -> Executor:
+    if kind == "process":
+        import multiprocessing
+
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kholuu-ocr")
+
+
+def ocr_many(jobs: Sequence[OcrJob], options: OcrOptions, *,
+             executor: str = "thread") -> Iterator[tuple[int, PageOCR | KholuuError]]:
+    """OCR ``jobs`` on ``options.workers`` workers; yield (job index, result or error) as pages finish.
+
+    Threads are the default: the heavy work (Tesseract in a child process, OpenCV
+    and PIL, which release the GIL) runs outside the interpreter lock, and threads
+    are safe inside Dagster and web servers where forking is not (bench/ocr_speed
+    measures both). At most two pages per worker are in flight, so memory stays
+    bounded however long the batch is.
+    """
+    jobs = list(jobs)
+    workers = max(1, min(options.workers, len(jobs)))
+    if workers == 1:
+        for i, job in enumerate(jobs):
+            yield i, _job(job, options)
+        return
+    options.settings_hash()  # fail early on a missing model; warms the version cache
+    with _executor(workers, executor) as pool:
+        pending: dict[Future, int] = {}
+        it = iter(enumerate(jobs))
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < 2 * workers:
+                try:
+                    i, job = next(it)
+                except StopIteration:
+                    exhausted = True
+                    break
+                pending[pool.submit(_job, job, options)] = i
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                i = pending.pop(fut)
+                try:
+                    yield i, fut.result()
+                except Exception as exc:  # worker died (killed, out of memory)
+                    yield i, OcrEngineError(jobs[i].image_path, f"OCR worker failed: {exc.__class__.__name__}: {exc}")

@@ -1,0 +1,346 @@
+"""Page preprocessing: measured properties → a plan → one small step at a time.
+
+Each step is a plain function ``step(image, ...) -> Step`` returning the new
+image, a record of what it did, and the 3×3 matrix mapping the coordinates of
+its input to those of its output. ``run`` composes the matrices, so OCR word
+boxes can be mapped back to the ORIGINAL page image (after rotation, deskew and
+upscaling) for drawing hits on the page.
+
+Steps are chosen per page by ``plan_steps`` from ``measure``'d properties rather
+than applied as one fixed chain: a clean 300 dpi page gets only grayscale; a
+150 dpi carbon copy gets upscaling (before any binarization, which would
+otherwise destroy the diacritics), illumination flattening and so on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+# Typical median height of a glyph's connected component, in inches, for 12–14 pt
+# body text (measured on rendered pages: 0.085–0.09). Used to estimate a missing dpi.
+GLYPH_HEIGHT_IN = 0.088
+A4_LONG_IN = 11.69
+
+
+@dataclass
+class Step:
+    image: np.ndarray
+    record: str                       # e.g. "deskew(-3.02°)"
+    matrix: np.ndarray = field(default_factory=lambda: np.eye(3))  # input coords → output coords
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ImageProperties:
+    width: int
+    height: int
+    dpi: int | None                  # as read from the file
+    effective_dpi: int               # dpi used for planning (read, or estimated from glyph heights)
+    is_color: bool
+    red_fraction: float              # share of page pixels that are saturated red
+    blue_fraction: float
+    ink_fraction: float              # share of dark (ink) pixels
+    contrast: float                  # p99 - p1 of gray levels
+    unevenness: float                # spread of the background illumination (gray levels)
+    speckle: float                   # tiny isolated specks per 10k pixels
+    vertical_text: bool              # text lines run vertically (page turned 90/270°)
+    blank: bool
+
+
+# ---------------------------------------------------------------- helpers
+
+def _gray(img: np.ndarray) -> np.ndarray:
+    return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+
+
+def _small(gray: np.ndarray, max_side: int = 1000) -> tuple[np.ndarray, float]:
+    scale = min(1.0, max_side / max(gray.shape))
+    if scale >= 1.0:
+        return gray, 1.0
+    return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
+
+
+def _ink_mask(gray: np.ndarray) -> np.ndarray:
+    _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return binary
+
+
+def color_masks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks of saturated red and blue pixels (stamps, seals, blue ink)."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    coloured = (s >= 60) & (v >= 70)
+    red = coloured & ((h <= 10) | (h >= 160))
+    blue = coloured & (h >= 95) & (h <= 135)
+    return red, blue
+
+
+def _profile_sharpness(binary_small: np.ndarray, axis: int) -> float:
+    profile = binary_small.sum(axis=axis).astype(np.float64)
+    return float(np.var(np.diff(profile)))
+
+
+def estimate_dpi(gray: np.ndarray, vertical: bool = False) -> int | None:
+    """Estimate the scan resolution from the median glyph height (None if no text).
+
+    On a page turned by 90° the glyph "height" runs along x.
+    """
+    binary = _ink_mask(gray)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if n < 30:
+        return None
+    h = stats[1:, cv2.CC_STAT_HEIGHT]
+    w = stats[1:, cv2.CC_STAT_WIDTH]
+    if vertical:
+        h, w = w, h
+    sel = h[(h >= 4) & (w >= 2) & (h < max(gray.shape) / 10)]
+    if len(sel) < 20:
+        return None
+    return int(round(float(np.median(sel)) / GLYPH_HEIGHT_IN))
+
+
+def measure(img: np.ndarray, dpi: int | None) -> ImageProperties:
+    """Measure what the plan needs, mostly on a downscaled copy (fast)."""
+    gray = _gray(img)
+    height, width = gray.shape
+    small, _ = _small(gray)
+    lo, hi = np.percentile(small, [1, 99])
+    contrast = float(hi - lo)
+    is_color = img.ndim == 3
+    red_f = blue_f = 0.0
+    if is_color:
+        rgb_small = cv2.resize(img, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+        red, blue = color_masks(rgb_small)
+        red_f, blue_f = float(red.mean()), float(blue.mean())
+    binary_small = _ink_mask(small)
+    ink = float((binary_small > 0).mean()) if contrast >= 40 else 0.0
+    blank = contrast < 40 or ink < 0.0005
+    background = cv2.medianBlur(cv2.resize(small, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA), 9) \
+        if min(small.shape) >= 40 else small
+    b_lo, b_hi = np.percentile(background, [5, 95])
+    unevenness = float(b_hi - b_lo)
+    speckle = 0.0
+    vertical = False
+    effective = dpi
+    if not blank:
+        binary = _ink_mask(gray)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        speckle = float((areas <= 2).sum()) / (height * width) * 1e4
+        vertical = _profile_sharpness(binary_small, 0) > 1.5 * _profile_sharpness(binary_small, 1)
+        if effective is None or not 3.0 <= max(width, height) / effective <= 25.0:
+            estimated = estimate_dpi(gray, vertical)
+            effective = estimated if estimated else int(round(max(width, height) / A4_LONG_IN))
+    effective = int(min(1200, max(50, effective or 300)))
+    return ImageProperties(width, height, dpi, effective, is_color, red_f, blue_f, ink, contrast,
+                           unevenness, speckle, vertical, blank)
+
+
+# ---------------------------------------------------------------- steps
+
+def grayscale(img: np.ndarray) -> Step:
+    if img.ndim == 2:
+        return Step(img, "grayscale(already)")
+    return Step(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), "grayscale")
+
+
+def suppress_stamps(img: np.ndarray, *, red: bool = True, blue: bool = False) -> Step:
+    """Gray image with red (and optionally blue) stamp ink turned to paper.
+
+    A stamp pixel's gray becomes its brightest channel, so red ink fades to near
+    white while black text under the seal (dark in every channel) stays dark.
+    ``data['mask']`` keeps the stamp mask for stamp reading.
+    """
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    red_mask, blue_mask = color_masks(img)
+    mask = (red_mask if red else np.zeros_like(red_mask)) | (blue_mask if blue else np.zeros_like(blue_mask))
+    bright = img.max(axis=2)
+    out = gray.copy()
+    lifted = np.clip(bright.astype(np.int32) + 40, 0, 255).astype(np.uint8)
+    out[mask] = lifted[mask]
+    # anti-aliased stamp edges: faint tinted pixels next to the stamp
+    halo = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~mask
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+    tinted = halo & (hsv[..., 1] >= 30) & (hsv[..., 2] >= 120)
+    out[tinted] = lifted[tinted]
+    share = float(mask.mean())
+    colours = "+".join(c for c, on in (("red", red), ("blue", blue)) if on)
+    return Step(out, f"suppress_stamps({colours}, {share:.2%})", data={"mask": red_mask if red else mask})
+
+
+def upscale(img: np.ndarray, from_dpi: int, to_dpi: int) -> Step:
+    """Resample to ``to_dpi`` (cubic) — before binarization, to keep diacritics."""
+    scale = min(4.0, to_dpi / max(1, from_dpi))
+    out = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    sy, sx = out.shape[0] / img.shape[0], out.shape[1] / img.shape[1]
+    return Step(out, f"upscale({from_dpi}→{to_dpi} dpi, ×{scale:.2f})", np.diag([sx, sy, 1.0]))
+
+
+def rotate_orthogonal(img: np.ndarray, degrees_cw: int) -> Step:
+    """Rotate by 90, 180 or 270 degrees clockwise (exact, no resampling)."""
+    h, w = img.shape[:2]
+    degrees_cw %= 360
+    if degrees_cw == 0:
+        return Step(img, "rotate(0°)")
+    if degrees_cw == 90:
+        out, m = cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE), [[0, -1, h], [1, 0, 0], [0, 0, 1]]
+    elif degrees_cw == 180:
+        out, m = cv2.rotate(img, cv2.ROTATE_180), [[-1, 0, w], [0, -1, h], [0, 0, 1]]
+    elif degrees_cw == 270:
+        out, m = cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE), [[0, 1, 0], [-1, 0, w], [0, 0, 1]]
+    else:
+        raise ValueError(f"not a right angle: {degrees_cw}")
+    return Step(out, f"rotate({degrees_cw}° cw)", np.array(m, dtype=np.float64))
+
+
+def _score_angle(binary_small: np.ndarray, angle: float) -> float:
+    h, w = binary_small.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    rotated = cv2.warpAffine(binary_small, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+    profile = rotated.sum(axis=1, dtype=np.float64)
+    return float(np.sum(np.diff(profile) ** 2))
+
+
+def estimate_skew(gray: np.ndarray, limit: float = 6.0) -> float:
+    """Angle (degrees, counter-clockwise) that straightens the text lines.
+
+    Projection-profile search on a downscaled ink mask: the right angle makes the
+    row sums sharpest. Coarse 0.5° grid, then a 0.05° refinement.
+    """
+    small, _ = _small(gray, 1200)
+    binary = _ink_mask(small)
+    best = max(np.arange(-limit, limit + 1e-9, 0.5), key=lambda a: _score_angle(binary, float(a)))
+    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05)
+    return float(max(fine, key=lambda a: _score_angle(binary, float(a))))
+
+
+def deskew(img: np.ndarray, angle: float | None = None, min_angle: float = 0.15) -> Step:
+    """Rotate by the measured skew (no-op when it is below ``min_angle``)."""
+    angle = estimate_skew(_gray(img)) if angle is None else angle
+    if abs(angle) < min_angle:
+        return Step(img, f"deskew(skipped, {angle:+.2f}°)", data={"angle": angle})
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    border = 255 if img.ndim == 2 else (255, 255, 255)
+    out = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+    return Step(out, f"deskew({angle:+.2f}°)", np.vstack([m, [0, 0, 1]]), data={"angle": angle})
+
+
+def flatten_illumination(gray: np.ndarray) -> Step:
+    """Divide by a smooth background estimate: uneven lighting, yellowed paper."""
+    small, scale = _small(gray, 600)
+    k = max(15, int(min(small.shape) / 12) | 1)
+    background = cv2.medianBlur(cv2.dilate(small, np.ones((5, 5), np.uint8)), k)
+    background = cv2.resize(background, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    out = cv2.divide(gray, np.maximum(background, 1), scale=255)
+    return Step(out, "flatten_illumination")
+
+
+def stretch_contrast(gray: np.ndarray) -> Step:
+    """Map the 1st–99.5th percentile to full range: faded typewriter ink."""
+    lo, hi = np.percentile(gray, [1, 99.5])
+    if hi - lo < 1:
+        return Step(gray, "stretch_contrast(skipped)")
+    out = np.clip((gray.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+    return Step(out, f"stretch_contrast({lo:.0f}..{hi:.0f})")
+
+
+def denoise(gray: np.ndarray) -> Step:
+    """Median filter: removes isolated specks without eating diacritics at 300 dpi."""
+    return Step(cv2.medianBlur(gray, 3), "denoise(median 3)")
+
+
+def binarize(gray: np.ndarray, dpi: int = 300) -> Step:
+    """Adaptive (local Gaussian) threshold, window scaled with the resolution."""
+    block = max(15, int(dpi / 300 * 41) | 1)
+    out = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 12)
+    return Step(out, f"binarize(adaptive {block}px)")
+
+
+# ---------------------------------------------------------------- plan and run
+
+def plan_steps(props: ImageProperties, target_dpi: int = 300) -> list[str]:
+    """Choose the steps for one page from its measured properties."""
+    if props.blank:
+        return []
+    steps: list[str] = []
+    if props.is_color and props.red_fraction >= 0.0005:
+        steps.append("suppress_stamps")
+    else:
+        steps.append("grayscale")
+    if props.effective_dpi < target_dpi * 0.9:
+        steps.append("upscale")
+    if props.vertical_text:
+        steps.append("orient")
+    steps.append("deskew")
+    if props.unevenness > 25:
+        steps.append("flatten_illumination")
+    if props.contrast < 150:
+        steps.append("stretch_contrast")
+    if props.speckle > 2.0:
+        steps.append("denoise")
+    if props.unevenness > 60:
+        steps.append("binarize")
+    return steps
+
+
+@dataclass
+class Preprocessed:
+    image: np.ndarray
+    matrix: np.ndarray          # original page coords → processed coords
+    records: list[str]
+    dpi: int                    # resolution of the processed image
+    properties: ImageProperties
+    stamp_mask: np.ndarray | None = None   # red stamp pixels, in original coordinates
+
+    def to_original(self, box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+        """Map a box in processed coordinates back to the original page image."""
+        x0, y0, x1, y1 = box
+        inv = np.linalg.inv(self.matrix)
+        pts = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], dtype=np.float64).T
+        mapped = inv @ pts
+        xs, ys = mapped[0] / mapped[2], mapped[1] / mapped[2]
+        w, h = self.properties.width, self.properties.height
+        return (int(max(0, min(w, np.floor(xs.min())))), int(max(0, min(h, np.floor(ys.min())))),
+                int(max(0, min(w, np.ceil(xs.max())))), int(max(0, min(h, np.ceil(ys.max())))))
+
+    def apply(self, step: Step) -> None:
+        self.image = step.image
+        self.matrix = step.matrix @ self.matrix
+        self.records.append(step.record)
+
+
+def run(img: np.ndarray, props: ImageProperties, steps: list[str], *, target_dpi: int = 300,
+        orient: Any = None) -> Preprocessed:
+    """Apply ``steps`` in order. ``orient(gray) -> degrees_cw`` decides orientation (OSD)."""
+    result = Preprocessed(img, np.eye(3), [], props.effective_dpi, props)
+    for name in steps:
+        if name == "suppress_stamps":
+            step = suppress_stamps(result.image)
+            result.stamp_mask = step.data["mask"]
+        elif name == "grayscale":
+            step = grayscale(result.image)
+        elif name == "upscale":
+            step = upscale(result.image, props.effective_dpi, target_dpi)
+            result.dpi = target_dpi
+        elif name == "orient":
+            degrees = orient(result.image) if orient else 0
+            step = rotate_orthogonal(result.image, degrees or 0)
+        elif name == "deskew":
+            step = deskew(result.image)
+        elif name == "flatten_illumination":
+            step = flatten_illumination(result.image)
+        elif name == "stretch_contrast":
+            step = stretch_contrast(result.image)
+        elif name == "denoise":
+            step = denoise(result.image)
+        elif name == "binarize":
+            step = binarize(result.image, result.dpi)
+        else:
+            raise ValueError(f"unknown preprocessing step {name!r}")
+        result.apply(step)
+    return result

@@ -1,0 +1,196 @@
+"""Input files → page images stored losslessly as PNG, named by pixel hash.
+
+The file type is sniffed from its first bytes, never from the extension (scans
+arrive renamed, misnamed and truncated). Each page is decoded fully here, so a
+truncated or corrupt file fails now, with a typed error naming the file, rather
+than deep inside OCR. The stored PNG keeps the page's DPI when the file had one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tempfile
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from kholuu.model import PageImage
+from ocr.errors import (DecompressionBombError, EmptyFileError, EncryptedPdfError, FileTooLargeError,
+                        ImageTooSmallError, MissingFileError, NotAnImageError, TruncatedImageError)
+from ocr.options import OcrOptions
+
+MIN_SIDE = 16  # pixels; below this no line of text fits
+_KEEP_MODES = {"1", "L", "RGB"}
+
+
+def sniff(head: bytes) -> str | None:
+    """'png', 'jpeg', 'tiff', 'pdf' or None, from the first bytes of a file."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "tiff"
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    return None
+
+
+def _check_file(path: Path, options: OcrOptions) -> str:
+    if not path.exists():
+        raise MissingFileError(path, "no such file")
+    if not path.is_file():
+        raise MissingFileError(path, "not a regular file")
+    size = path.stat().st_size
+    if size == 0:
+        raise EmptyFileError(path, "the file is empty (0 bytes)")
+    if size > options.max_file_bytes:
+        raise FileTooLargeError(path, f"the file is {size // 2**20} MiB, over the {options.max_file_bytes // 2**20} MiB limit")
+    with open(path, "rb") as f:
+        head = f.read(1024)
+    kind = sniff(head)
+    if kind is None:
+        raise NotAnImageError(path, "not a PNG, JPEG, TIFF or PDF file (content not recognized)")
+    return kind
+
+
+def _dpi_of(img: Image.Image) -> int | None:
+    dpi = img.info.get("dpi")
+    try:
+        value = float(dpi[0]) if isinstance(dpi, tuple) else float(dpi) if dpi else 0.0
+    except (TypeError, ValueError):
+        return None
+    return int(round(value)) if value >= 30 else None
+
+
+def _normalized(frame: Image.Image) -> Image.Image:
+    if frame.mode in _KEEP_MODES:
+        return frame
+    if frame.mode in ("I;16", "I;16B", "I;16L", "I"):
+        import numpy as np
+
+        arr = np.asarray(frame, dtype=np.float64)
+        top = arr.max() or 1.0
+        return Image.fromarray((arr * (255.0 / top)).astype("uint8"), "L")
+    if frame.mode in ("LA", "La"):
+        return frame.convert("L")
+    if frame.mode in ("RGBA", "RGBa", "P", "PA"):
+        rgba = frame.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return frame.convert("RGB")
+
+
+def pixel_hash(img: Image.Image) -> str:
+    h = hashlib.sha256()
+    h.update(f"{img.mode}:{img.width}x{img.height}:".encode())
+    h.update(img.tobytes())
+    return h.hexdigest()
+
+
+def _store(img: Image.Image, dpi: int | None, out_dir: Path, source: Path, page: int) -> PageImage:
+    digest = pixel_hash(img)
+    target = out_dir / f"{digest}.png"
+    if not target.exists():
+        fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".png.part")
+        os.close(fd)
+        try:
+            params = {"dpi": (dpi, dpi)} if dpi else {}
+            img.save(tmp, format="PNG", compress_level=6, **params)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return PageImage(source=str(source), page=page, image_path=str(target), sha256=digest,
+                     width=img.width, height=img.height, dpi=dpi)
+
+
+def _check_size(path: Path, width: int, height: int, options: OcrOptions, page: int) -> None:
+    where = f" (page {page})" if page > 1 else ""
+    if width * height > options.max_image_pixels:
+        raise DecompressionBombError(
+            path, f"image{where} is {width}×{height} pixels, over the limit of {options.max_image_pixels:,} pixels")
+    if min(width, height) < MIN_SIDE:
+        raise ImageTooSmallError(path, f"image{where} is only {width}×{height} pixels, too small to read")
+
+
+def _rasterize_image(path: Path, out_dir: Path, options: OcrOptions) -> list[PageImage]:
+    pages: list[PageImage] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", UserWarning)  # "Corrupt EXIF data" and the like
+            with Image.open(path) as img:
+                for number, frame in enumerate(ImageSequence.Iterator(img), 1):
+                    _check_size(path, frame.width, frame.height, options, number)
+                    dpi = _dpi_of(frame)
+                    frame.load()
+                    page = _normalized(frame)
+                    pages.append(_store(page, dpi, out_dir, path, number))
+    except Image.DecompressionBombError as exc:
+        raise DecompressionBombError(path, f"image is too large to decode safely ({exc})") from None
+    except UnidentifiedImageError:
+        raise TruncatedImageError(path, "the image header is damaged and cannot be decoded") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        if isinstance(exc, (DecompressionBombError, ImageTooSmallError)):
+            raise
+        reason = str(exc) or exc.__class__.__name__
+        raise TruncatedImageError(path, f"the image data is truncated or corrupt ({reason})") from None
+    if not pages:
+        raise TruncatedImageError(path, "the file holds no page")
+    return pages
+
+
+def _rasterize_pdf(path: Path, out_dir: Path, options: OcrOptions) -> list[PageImage]:
+    import pikepdf
+    from pdf2image import convert_from_path
+    from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
+
+    try:
+        with pikepdf.open(path) as pdf:
+            sizes = []
+            for p in pdf.pages:
+                box = [float(v) for v in p.mediabox]
+                sizes.append((abs(box[2] - box[0]), abs(box[3] - box[1])))
+    except pikepdf.PasswordError:
+        raise EncryptedPdfError(path, "the PDF is encrypted and needs a password") from None
+    except pikepdf.PdfError as exc:
+        raise TruncatedImageError(path, f"the PDF is damaged and cannot be read ({str(exc).splitlines()[0]})") from None
+    if not sizes:
+        raise TruncatedImageError(path, "the PDF has no pages")
+    dpi = options.target_dpi
+    pages: list[PageImage] = []
+    for number, (w_pt, h_pt) in enumerate(sizes, 1):
+        _check_size(path, int(w_pt / 72 * dpi), int(h_pt / 72 * dpi), options, number)
+        try:
+            images = convert_from_path(str(path), dpi=dpi, first_page=number, last_page=number,
+                                       timeout=options.timeout_s)
+        except subprocess.TimeoutExpired:
+            raise TruncatedImageError(path, f"rendering page {number} took longer than {options.timeout_s:g} s") from None
+        except (PDFPageCountError, PDFSyntaxError) as exc:
+            raise TruncatedImageError(path, f"the PDF cannot be rendered ({exc})") from None
+        if not images:
+            raise TruncatedImageError(path, f"page {number} of the PDF could not be rendered")
+        img = _normalized(images[0])
+        _check_size(path, img.width, img.height, options, number)
+        pages.append(_store(img, dpi, out_dir, path, number))
+        img.close()
+    return pages
+
+
+def rasterize(path: Path, out_dir: Path, options: OcrOptions) -> list[PageImage]:
+    """Decode every page of ``path`` and store it as ``out_dir/<pixel sha256>.png``.
+
+    Raises the typed errors of ``ocr.errors`` (file name and reason) for input
+    that cannot be used. Blank pages are returned like any other page.
+    """
+    path = Path(path)
+    kind = _check_file(path, options)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if kind == "pdf":
+        return _rasterize_pdf(path, out_dir, options)
+    return _rasterize_image(path, out_dir, options)

@@ -1,0 +1,129 @@
+"""rasterize: content sniffing, lossless page PNGs by pixel hash, DPI, bad input."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pikepdf
+import pytest
+from PIL import Image
+
+from kholuu.errors import InputFileError
+from ocr import OcrOptions, rasterize
+from ocr.errors import (DecompressionBombError, EmptyFileError, EncryptedPdfError, ImageTooSmallError,
+                        MissingFileError, NotAnImageError, TruncatedImageError)
+from ocr.synthetic import Line, render
+
+
+@pytest.fixture(scope="module")
+def page_image() -> Image.Image:
+    return render([Line("Số 08-CT/TU ngày 15 tháng 3 năm 2021", 0.3, 0.3, 13)], dpi=200, size_in=(4.0, 1.0)).image
+
+
+@pytest.fixture
+def opts(tmp_path: Path) -> OcrOptions:
+    return OcrOptions(cache_dir=tmp_path / "cache", timeout_s=60)
+
+
+def test_png_is_stored_losslessly_by_pixel_hash_with_dpi(tmp_path, opts, page_image):
+    src = tmp_path / "scan.png"
+    page_image.save(src, dpi=(200, 200))
+    pages = rasterize(src, tmp_path / "pages", opts)
+    assert len(pages) == 1
+    p = pages[0]
+    assert (p.page, p.dpi, p.width, p.height) == (1, 200, page_image.width, page_image.height)
+    assert Path(p.image_path).name == f"{p.sha256}.png"
+    with Image.open(p.image_path) as stored:
+        assert np.array_equal(np.asarray(stored), np.asarray(page_image))
+        assert round(stored.info["dpi"][0]) == 200
+    # same pixels again → same file, same hash (idempotent)
+    assert rasterize(src, tmp_path / "pages", opts)[0].sha256 == p.sha256
+
+
+def test_type_is_sniffed_from_content_not_extension(tmp_path, opts, page_image):
+    misnamed = tmp_path / "scan.pdf"
+    page_image.save(misnamed, format="JPEG", quality=92)
+    pages = rasterize(misnamed, tmp_path / "pages", opts)
+    assert len(pages) == 1 and pages[0].width == page_image.width
+    text_as_png = tmp_path / "notes.png"
+    text_as_png.write_text("Biên bản họp chi bộ\n", encoding="utf-8")
+    with pytest.raises(NotAnImageError, match="notes.png"):
+        rasterize(text_as_png, tmp_path / "pages", opts)
+
+
+@pytest.mark.parametrize("compression", ["tiff_lzw", "group4"])
+def test_multipage_tiff(tmp_path, opts, page_image, compression):
+    frames = [page_image.convert("1") if compression == "group4" else page_image,
+              page_image.rotate(180).convert("1") if compression == "group4" else page_image.rotate(180)]
+    src = tmp_path / f"box-{compression}.tif"
+    frames[0].save(src, save_all=True, append_images=frames[1:], compression=compression, dpi=(300, 300))
+    pages = rasterize(src, tmp_path / "pages", opts)
+    assert [p.page for p in pages] == [1, 2]
+    assert pages[0].sha256 != pages[1].sha256
+    assert all(p.dpi == 300 for p in pages)
+    assert all(p.source == str(src) for p in pages)
+
+
+def test_pdf_is_rendered_at_target_dpi(tmp_path, opts, page_image):
+    import img2pdf
+
+    png = tmp_path / "p.png"
+    page_image.save(png, dpi=(200, 200))
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(img2pdf.convert([str(png), str(png)]))
+    pages = rasterize(pdf, tmp_path / "pages", OcrOptions(target_dpi=150))
+    assert [p.page for p in pages] == [1, 2]
+    assert pages[0].dpi == 150
+    # 4 × 1 inch page at 150 dpi
+    assert abs(pages[0].width - 600) <= 2 and abs(pages[0].height - 150) <= 2
+
+
+def _png_bytes(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_bad_inputs_give_typed_errors_naming_the_file(tmp_path, opts, page_image):
+    out = tmp_path / "pages"
+    cases: list[tuple[str, bytes | None, type]] = [
+        ("empty.png", b"", EmptyFileError),
+        ("truncated.png", _png_bytes(page_image)[:3000], TruncatedImageError),
+        ("garbage.tif", b"II*\x00" + b"\x07" * 200, TruncatedImageError),
+        ("random.jpg", bytes(range(256)) * 4, NotAnImageError),
+        ("dot.png", _png_bytes(Image.new("L", (1, 1), 255)), ImageTooSmallError),
+    ]
+    buf = io.BytesIO()
+    page_image.save(buf, format="JPEG")
+    cases.append(("truncated.jpg", buf.getvalue()[: len(buf.getvalue()) // 2], TruncatedImageError))
+    for name, data, error in cases:
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(error) as info:
+            rasterize(path, out, opts)
+        assert name in str(info.value), str(info.value)
+        assert isinstance(info.value, InputFileError)
+    with pytest.raises(MissingFileError, match="missing.png"):
+        rasterize(tmp_path / "missing.png", out, opts)
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path, page_image):
+    src = tmp_path / "huge.png"
+    page_image.save(src)
+    with pytest.raises(DecompressionBombError, match="huge.png.*over the limit"):
+        rasterize(src, tmp_path / "pages", OcrOptions(max_image_pixels=10_000))
+
+
+def test_encrypted_pdf(tmp_path, opts):
+    src = tmp_path / "secret.pdf"
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.save(src, encryption=pikepdf.Encryption(user="mat-khau", owner="mat-khau"))
+    with pytest.raises(EncryptedPdfError, match="secret.pdf.*password"):
+        rasterize(src, tmp_path / "pages", opts)
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(b"%PDF-1.4\n1 0 obj\n<<")
+    with pytest.raises(TruncatedImageError, match="damaged.pdf"):
+        rasterize(damaged, tmp_path / "pages", opts)
