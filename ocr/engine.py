@@ -208,6 +208,7 @@ def ocr_page(image_path: Path, options: OcrOptions, *, source: str, page: int) -
         fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".part")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(result.to_dict(), f, ensure_ascii=False)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, cache)
     return result
 

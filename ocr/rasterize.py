@@ -100,6 +100,7 @@ def _store(img: Image.Image, dpi: int | None, out_dir: Path, source: Path, page:
         try:
             params = {"dpi": (dpi, dpi)} if dpi else {}
             img.save(tmp, format="PNG", compress_level=6, **params)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         finally:
             if os.path.exists(tmp):

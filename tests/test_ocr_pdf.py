@@ -1,0 +1,41 @@
+"""Searchable PDF: page image + invisible text that pdftotext reads back, Vietnamese intact."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pikepdf
+
+from ocr import OcrOptions, ocr_page, write_searchable_pdf
+from ocr.synthetic import Line, render
+
+
+def test_searchable_pdf_text_layer_is_vietnamese_and_placed(tmp_path):
+    opts = OcrOptions(cache_dir=tmp_path / "cache", timeout_s=60)
+    items = []
+    for i, text in enumerate(["Số 08-CT/TU về xây dựng nông thôn mới", "Ban Thường vụ Tỉnh ủy Thái Bình"], 1):
+        page = render([Line(text, 0.4, 0.4, 13)], dpi=300, size_in=(5.0, 1.2))
+        path = tmp_path / f"p{i}.png"
+        page.image.save(path, dpi=(300, 300))
+        items.append((path, ocr_page(path, opts, source="doc", page=i), page))
+    out = write_searchable_pdf([(p, r) for p, r, _ in items], tmp_path / "pdf" / "doc.pdf", opts)
+    assert out.is_file()
+    with pikepdf.open(out) as pdf:
+        assert len(pdf.pages) == 2
+        box = [float(v) for v in pdf.pages[0].mediabox]
+        assert abs(box[2] - 5.0 * 72) < 1 and abs(box[3] - 1.2 * 72) < 1  # 300 dpi pixels → points
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = text.split("\f")
+    assert "xây dựng nông thôn mới" in re.sub(r"\s+", " ", pages[0])
+    assert "Ban Thường vụ Tỉnh ủy Thái Bình" in re.sub(r"\s+", " ", pages[1])
+    # the invisible word sits where the word is on the image
+    html = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    m = re.search(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">08-CT/TU</word>', html)
+    assert m, html
+    x0, y0, x1, y1 = (float(v) * 300 / 72 for v in m.groups())
+    drawn = items[0][2].box_of("08-CT/TU")
+    assert abs(x0 - drawn[0]) < 15 and abs(x1 - drawn[2]) < 25 and abs((y0 + y1) / 2 - (drawn[1] + drawn[3]) / 2) < 25
