@@ -1,0 +1,378 @@
+"""The web app through FastAPI's TestClient: a real SQLite catalog, the real
+embedded index, page images rendered for the tests (see test_web_support.py)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from indexing.base import FacetValue, Hit, HitPage, SearchResult
+from kholuu.catalog import Catalog
+from kholuu.errors import QuerySyntaxError
+from kholuu.settings import load_settings
+from search_ui import images
+from search_ui.app import CSP, create_app
+from search_ui.highlight import find_hits, mark_text, query_units
+from search_ui.params import parse_params
+from search_ui.present import citation, safe_snippet
+from test_web_support import FakeBackend, Seeded, make_backend, seed_catalog
+
+
+class Env:
+    def __init__(self, client: TestClient, seeded: Seeded, catalog: Catalog, settings):
+        self.client, self.seeded, self.catalog, self.settings = client, seeded, catalog, settings
+
+    def doc(self, key: str) -> int:
+        return self.seeded.doc_ids[key]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    home = tmp_path_factory.mktemp("web") / "home"
+    settings = load_settings({"KHOLUU_HOME": str(home)})
+    settings.ensure_dirs()
+    catalog = Catalog(settings.database_url)
+    seeded = seed_catalog(settings, catalog)
+    pdf = settings.pdf_dir / "ct08.pdf"
+    Image.new("RGB", (200, 280), "white").save(pdf, "PDF")
+    catalog.set_document_pdf(seeded.doc_ids["ct08"], str(pdf))
+    backend = make_backend(settings, catalog)
+    with TestClient(create_app(settings, catalog=catalog, backend=backend)) as client:
+        yield Env(client, seeded, catalog, settings)
+    backend.close()
+    catalog.dispose()
+
+
+def _api_ids(env: Env, **params: str) -> list[int]:
+    r = env.client.get("/api/search", params=params)
+    assert r.status_code == 200
+    return [h["id"] for h in r.json()["hits"]]
+
+
+# -- search ------------------------------------------------------------------
+def test_search_page_lists_documents_with_marked_hits(env: Env) -> None:
+    r = env.client.get("/search", params={"q": "nông thôn mới"})
+    assert r.status_code == 200
+    html = r.text
+    assert "Chỉ thị 08-CT/TU" in html and "Nghị quyết 05-NQ/TU" in html
+    assert re.search(r"<mark>[^<]*(nông|thôn|mới)", html, re.IGNORECASE)
+    assert "Phông F01, Mục lục 01, Hồ sơ 12, tờ 1" in html
+    assert "15/03/2021" in html and "Tỉnh ủy Thái Bình" in html
+    # thumbnail of the best page, served as a small derivative
+    assert f'/pages/{env.seeded.page_ids["ct08"][0]}/image?w=160' in html
+    # the query stays in the URL of every link (facets, sort)
+    assert "q=n%C3%B4ng+th%C3%B4n+m%E1%BB%9Bi" in html
+
+
+def test_query_without_diacritics_finds_the_same_documents(env: Env) -> None:
+    with_marks = _api_ids(env, q="nông thôn mới")
+    without = _api_ids(env, q="nong thon moi")
+    assert {env.doc("ct08"), env.doc("nq05")} <= set(with_marks)
+    assert set(with_marks) == set(without)
+    html = env.client.get("/search", params={"q": "nong thon moi"}).text
+    assert "<mark>" in html
+
+
+def test_restricted_document_never_shows(env: Env) -> None:
+    secret = env.doc("secret")
+    assert secret not in _api_ids(env, q="nông thôn mới")
+    assert "09-CT/TU" not in env.client.get("/search", params={"q": "nông thôn mới"}).text
+    missing = env.client.get("/documents/987654")
+    for url in (f"/documents/{secret}", f"/documents/{secret}/text", f"/documents/{secret}/pdf"):
+        r = env.client.get(url)
+        assert r.status_code == 404 and r.text == missing.text
+    r = env.client.get(f"/pages/{env.seeded.page_ids['secret'][0]}/image")
+    assert r.status_code == 404
+    r = env.client.get(f"/api/documents/{secret}")
+    assert r.status_code == 404 and r.json() == env.client.get("/api/documents/987654").json()
+    # counts on the overview and browse pages leave it out too (2 public in F01)
+    assert re.search(r"F01</a></td>\s*<td><a[^>]*>[^<]*</a></td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td class=\"num\">2</td>",
+                     env.client.get("/browse").text)
+
+
+def test_facet_link_narrows_the_results(env: Env) -> None:
+    data = env.client.get("/api/search", params={"q": "nông thôn mới"}).json()
+    types = {v["value"]: v for v in data["facets"]["doc_type"]}
+    assert types["Chỉ thị"]["count"] == 1 and types["Nghị quyết"]["count"] == 1
+    narrowed = env.client.get(types["Nghị quyết"]["url"].replace("/search", "/api/search", 1)).json()
+    assert [h["id"] for h in narrowed["hits"]] == [env.doc("nq05")]
+    html = env.client.get(types["Nghị quyết"]["url"]).text
+    assert "Loại văn bản: <strong>Nghị quyết</strong>" in html   # removable filter chip
+    assert "08-CT/TU" not in html.split('class="result-list"')[1]
+
+
+def test_year_filter_and_sort_by_date(env: Env) -> None:
+    assert _api_ids(env, q="nông thôn mới", **{"from": "2020", "to": "2022"}) == [env.doc("ct08")]
+    asc = _api_ids(env, q="nông thôn mới", sort="date_asc")
+    desc = _api_ids(env, q="nông thôn mới", sort="date_desc")
+    assert asc == [env.doc("nq05"), env.doc("ct08")] and desc == asc[::-1]
+
+
+@pytest.mark.parametrize("params", [
+    {"q": '"nông thôn'},
+    {"q": ")(*&^%$#@!"},
+    {"q": "AND OR NOT"},
+    {"q": "nông", "from": "abc"},
+    {"q": "nông", "to": "99999"},
+    {"q": "nông", "page": "-3"},
+    {"q": "nông", "sort": "bogus"},
+    {"q": "x" * 5000},
+    {"q": "nông", "entity": "XYZ"},
+])
+def test_malformed_queries_get_a_friendly_page(env: Env, params: dict[str, str]) -> None:
+    r = env.client.get("/search", params=params)
+    assert r.status_code == 200
+    assert "Traceback" not in r.text and "Internal Server Error" not in r.text
+    api = env.client.get("/api/search", params=params)
+    assert api.status_code == 200 and isinstance(api.json()["hits"], list)
+
+
+def test_bad_parameters_are_explained(env: Env) -> None:
+    html = env.client.get("/search", params={"q": "nông", "from": "abc"}).text
+    assert "không hợp lệ" in html and "abc" in html
+    msgs = env.client.get("/api/search", params={"q": "nông", "sort": "bogus"}).json()["messages"]
+    assert any("sắp xếp" in m for m in msgs)
+
+
+def test_backend_syntax_error_becomes_a_message(env: Env) -> None:
+    app = create_app(env.settings, catalog=env.catalog,
+                     backend=FakeBackend(error=QuerySyntaxError("dấu ngoặc kép chưa đóng")))
+    with TestClient(app) as client:
+        r = client.get("/search", params={"q": '"abc'})
+        assert r.status_code == 200 and "dấu ngoặc kép chưa đóng" in r.text and 'role="alert"' in r.text
+        assert client.get("/api/search", params={"q": '"abc'}).json()["messages"]
+
+
+# -- documents ---------------------------------------------------------------
+def test_document_page_shows_metadata_pages_and_hit_boxes(env: Env) -> None:
+    doc = env.doc("ct08")
+    r = env.client.get(f"/documents/{doc}", params={"q": "nông thôn mới"})
+    assert r.status_code == 200
+    html = r.text
+    for label, value in [("Số, ký hiệu", "08-CT/TU"), ("Ngày ban hành", "15/03/2021"),
+                         ("Người ký", "Bí thư Trần Văn Khải"), ("Hồ sơ", "12")]:
+        assert re.search(rf"<dt>{label}</dt><dd>[^<]*{re.escape(value)}", html), label
+    for pid in env.seeded.page_ids["ct08"]:
+        assert f"/pages/{pid}/image?w=1000" in html
+    assert html.count('<g class="hit"') == 3          # two on page 1, one on page 2
+    assert "Phông F01, Mục lục 01, Hồ sơ 12, tờ 1–2" in html
+    assert f'href="/documents/{doc}/pdf"' in html and "Tải PDF" in html
+    # entities link to a search for themselves
+    assert 'href="/search?q=%22Ki%E1%BA%BFn+X%C6%B0%C6%A1ng%22"' in html
+
+
+def test_hit_boxes_are_the_words_on_the_image(env: Env) -> None:
+    data = env.client.get(f"/api/documents/{env.doc('ct08')}", params={"q": "nong thon moi"}).json()
+    page1 = data["pages"][0]
+    assert [h["text"] for h in page1["hits"]] == ["nông thôn mới", "nông thôn mới"]
+    words = env.catalog.get_page(page1["id"]).words
+    expected = [w["bbox"] for w in words if w["text"] in ("nông", "thôn", "mới")][:3]
+    assert page1["hits"][0]["boxes"] == expected
+    assert data["pages"][1]["hits"][0]["text"] == "nông thôn mới"
+
+
+def test_document_text_download(env: Env) -> None:
+    r = env.client.get(f"/documents/{env.doc('ct08')}/text")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    assert "attachment" in r.headers["content-disposition"]
+    assert "xây dựng nông thôn mới" in r.text and "Trần Văn Khải" in r.text
+
+
+def test_document_pdf_download(env: Env) -> None:
+    r = env.client.get(f"/documents/{env.doc('ct08')}/pdf")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    assert env.client.get(f"/documents/{env.doc('nq05')}/pdf").status_code == 404   # none made
+
+
+def test_ocr_text_with_markup_is_shown_as_text(env: Env) -> None:
+    doc = env.doc("xss")
+    for r in (env.client.get(f"/documents/{doc}", params={"q": "kiểm tra"}),
+              env.client.get("/search", params={"q": "kiểm tra hệ thống"})):
+        assert r.status_code == 200
+        assert "<script>alert" not in r.text
+        assert "<b onmouseover" not in r.text
+        assert "onmouseover=" not in r.text.replace("onmouseover=&#34;", "").replace("onmouseover=&quot;", "")
+    doc_html = env.client.get(f"/documents/{doc}").text
+    assert "&lt;script&gt;alert(" in doc_html
+    assert "&lt;b onmouseover" in doc_html
+
+
+def test_unknown_ids_are_404(env: Env) -> None:
+    for url in ("/documents/999999", "/documents/999999/text", "/pages/999999/image",
+                "/api/documents/999999", "/documents/abc", "/pages/abc/image", "/browse/NOPE",
+                "/browse/files/999999"):
+        assert env.client.get(url).status_code == 404, url
+    assert "Không tìm thấy" in env.client.get("/documents/999999").text
+
+
+# -- images --------------------------------------------------------------------
+def test_page_image_is_a_resized_cached_derivative(env: Env) -> None:
+    pid = env.seeded.page_ids["ct08"][0]
+    r = env.client.get(f"/pages/{pid}/image", params={"w": 300})
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    im = Image.open(io.BytesIO(r.content))
+    assert im.format == "JPEG" and im.width == 320 and abs(im.height - round(1754 * 320 / 1240)) <= 1
+    cached = list((env.settings.cache_dir / "derivatives").rglob("*-320.jpg"))
+    assert len(cached) == 1
+    again = env.client.get(f"/pages/{pid}/image", params={"w": 300})
+    assert again.content == r.content and len(list((env.settings.cache_dir / "derivatives").rglob("*-320.jpg"))) == 1
+    huge = Image.open(io.BytesIO(env.client.get(f"/pages/{pid}/image", params={"w": 99999}).content))
+    assert huge.width == 1240                  # clamped to 1600, and never enlarged
+    webp = env.client.get(f"/pages/{pid}/image", params={"w": 160, "format": "webp"})
+    assert webp.headers["content-type"] == "image/webp" and Image.open(io.BytesIO(webp.content)).width == 160
+    master = env.client.get(f"/pages/{pid}/image", params={"full": 1})
+    assert Image.open(io.BytesIO(master.content)).size == (1240, 1754)
+
+
+def test_clamp_width() -> None:
+    assert images.clamp_width(None) == images.DEFAULT_WIDTH
+    assert images.clamp_width(1) == 160 and images.clamp_width(161) == 320
+    assert images.clamp_width(10**9) == images.ALLOWED_WIDTHS[-1]
+
+
+# -- security and API ------------------------------------------------------------
+def test_security_headers_and_no_inline_script(env: Env) -> None:
+    urls = ["/", "/search?q=n%C3%B4ng", f"/documents/{env.doc('ct08')}?q=n%C3%B4ng", "/browse", "/documents/9999"]
+    for url in urls:
+        r = env.client.get(url)
+        assert r.headers["content-security-policy"] == CSP
+        assert "script-src 'self'" in CSP and "unsafe-inline" not in CSP
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", r.text), url    # every script is a file
+        assert not re.search(r"\son[a-z]+=", r.text), url                       # no inline handlers
+        assert ' style="' not in r.text, url                                      # CSP blocks inline styles
+
+
+def test_openapi_describes_the_json_api(env: Env) -> None:
+    spec = env.client.get("/api/openapi.json").json()
+    assert "/api/search" in spec["paths"] and "/api/documents/{document_id}" in spec["paths"]
+    names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
+    assert {"q", "fonds", "type", "from", "to", "sort", "page"} <= names
+
+
+def test_api_search_shape(env: Env) -> None:
+    data = env.client.get("/api/search", params={"q": "nông thôn mới", "sort": "date_desc"}).json()
+    assert data["total"] == 2 and data["query"]["sort"] == "date_desc"
+    hit = data["hits"][0]
+    assert hit["title"] == "Chỉ thị 08-CT/TU" and hit["issued_date"] == "2021-03-15"
+    assert hit["citation"].startswith("Phông F01, Mục lục 01, Hồ sơ 12") and "<mark>" in hit["snippet"]
+    assert hit["thumbnail"].startswith("/pages/")
+
+
+# -- home and browse -------------------------------------------------------------
+def test_home_page_overview(env: Env) -> None:
+    html = env.client.get("/").text
+    assert 'action="/search"' in html and "Tra cứu tài liệu lưu trữ" in html
+    assert re.search(r"<strong>4</strong><span>văn bản</span>", html)     # the secret one not counted
+    assert "Phông Tỉnh ủy Thái Bình" in html
+
+
+def test_browse_fonds_and_file(env: Env) -> None:
+    html = env.client.get("/browse/F01").text
+    m = re.search(r'href="/browse/files/(\d+)">12</a>', html)
+    assert m, html
+    file_html = env.client.get(f"/browse/files/{m.group(1)}").text
+    assert file_html.index("Nghị quyết 05-NQ/TU") < file_html.index("Chỉ thị 08-CT/TU")   # in date order
+    assert "09-CT/TU" not in file_html
+
+
+# -- pure UI logic -----------------------------------------------------------------
+def test_query_units_and_hit_matching() -> None:
+    assert query_units('"nông thôn mới" -abc OR 08-CT/TU') == [("nong", "thon", "moi"), ("08", "ct", "tu")]
+    words = [{"text": t, "conf": 90, "bbox": [i * 10, 0, i * 10 + 8, 10]}
+             for i, t in enumerate("Số 08-CT/TU về nông thôn, nông nghiệp".split())]
+    hits = find_hits(words, '"nông thôn" 08-ct/tu')
+    assert [h.text for h in hits] == ["08-CT/TU", "nông thôn,"]
+    assert find_hits(words, "") == [] and find_hits(None, "nông") == []
+    assert [h.text for h in find_hits([{"text": "hòa", "bbox": [0, 0, 5, 5]}], "hoà")] == ["hòa"]
+    assert str(mark_text("a <b> nông thôn", "nong thon")) == "a &lt;b&gt; <mark>nông thôn</mark>"
+
+
+def test_snippets_keep_only_mark_markup() -> None:
+    assert str(safe_snippet("x &lt;i&gt; <mark>nông</mark>")) == "x &lt;i&gt; <mark>nông</mark>"
+    assert str(safe_snippet('<script>alert(1)</script><mark>a')) == "&lt;script&gt;alert(1)&lt;/script&gt;<mark>a</mark>"
+    assert str(safe_snippet('<img src=x onerror="y">')) == "&lt;img src=x onerror=&quot;y&quot;&gt;"
+
+
+def test_params_round_trip_and_access_modes_come_from_the_caller() -> None:
+    p = parse_params({"q": " nong  thon ", "fonds": "F01", "from": "2021", "to": "2019", "page": "3"})
+    assert (p.q, p.year_from, p.year_to, p.page) == ("nong thon", 2019, 2021, 3)
+    assert p.url(sort="date_desc") == "/search?q=nong+thon&fonds=F01&from=2019&to=2021&sort=date_desc"
+    assert p.to_query(("public",)).offset == 20
+    assert p.to_query(("public", "conditional")).access_modes == ("public", "conditional")
+    assert parse_params({"access_modes": "secret"}).to_query(("public",)).access_modes == ("public",)
+    assert citation("F01", "01", "12", [3]) == "Phông F01, Mục lục 01, Hồ sơ 12, tờ 3"
+
+
+def test_search_carries_access_modes_and_facet_labels(env: Env) -> None:
+    result = SearchResult(total=1, hits=[Hit(
+        id=env.doc("ct08"), doc_type="Chỉ thị", number_symbol="08-CT/TU", issued_date=date(2021, 3, 15),
+        subject="s", issuer="i", fonds="F01", fonds_name="Phông Tỉnh ủy Thái Bình", register="01",
+        file_number="12", score=1.0, snippet="<mark>a</mark>", best_page=2, pages=[])],
+        facets={"fonds": [FacetValue("F01", 1)], "year": [FacetValue("2021", 1)]})
+    fake = FakeBackend(result=result)
+    with TestClient(create_app(env.settings, catalog=env.catalog, backend=fake)) as client:
+        html = client.get("/search", params={"q": "a", "access_modes": "secret"}).text
+    assert fake.queries[0].access_modes == ("public",)
+    assert f'/pages/{env.seeded.page_ids["ct08"][1]}/image?w=160' in html   # best page looked up
+    assert "Phông Tỉnh ủy Thái Bình" in html.split('class="facets"')[1].split("</aside>")[0]
+    assert "from=2021&amp;to=2021" in html
+
+
+# -- performance -----------------------------------------------------------------
+def test_pages_are_fast(env: Env) -> None:
+    urls = ["/", "/search?q=n%C3%B4ng+th%C3%B4n+m%E1%BB%9Bi", f"/documents/{env.doc('ct08')}?q=nong+thon+moi",
+            "/browse", f"/pages/{env.seeded.page_ids['ct08'][0]}/image?w=640"]
+    for url in urls:
+        env.client.get(url)                    # warm: templates compiled, derivative made
+        started = time.perf_counter()
+        r = env.client.get(url)
+        elapsed = (time.perf_counter() - started) * 1000
+        server = float(r.headers["server-timing"].split("dur=")[1])
+        assert r.status_code == 200 and server < 300 and elapsed < 600, (url, server, elapsed)
+
+
+# -- kholuu serve ------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_kholuu_serve_prints_url_and_serves(env: Env, tmp_path: Path) -> None:
+    port = _free_port()
+    environ = {**os.environ, "KHOLUU_HOME": str(env.settings.home)}
+    environ.pop("KHOLUU_DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "kholuu.cli", "serve", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ)
+    try:
+        line = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in line
+        import httpx
+
+        for _ in range(100):
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/search", params={"q": "nông thôn mới"}, timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert r.status_code == 200 and "Chỉ thị 08-CT/TU" in r.text
+        # a second server on the same port: one line, exit 2
+        busy = subprocess.run([sys.executable, "-m", "kholuu.cli", "serve", "--port", str(port)],
+                              capture_output=True, text=True, env=environ, timeout=60)
+        assert busy.returncode == 2 and "already in use" in busy.stderr and "Traceback" not in busy.stderr
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
