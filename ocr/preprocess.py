@@ -79,9 +79,16 @@ def color_masks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return red, blue
 
 
-def _profile_sharpness(binary_small: np.ndarray, axis: int) -> float:
-    profile = binary_small.sum(axis=axis).astype(np.float64)
-    return float(np.var(np.diff(profile)))
+def is_vertical(binary_small: np.ndarray) -> bool:
+    """True when text lines run top to bottom (page turned by 90° or 270°).
+
+    Compares the sharpest row profile with the sharpest column profile over the
+    skew range, so a skewed upright page is not mistaken for a turned one.
+    """
+    angles = np.arange(-6.0, 6.01, 1.0)
+    rows = max(_score_angle(binary_small, float(a)) for a in angles)
+    cols = max(_score_angle(np.ascontiguousarray(binary_small.T), float(a)) for a in angles)
+    return cols > 1.3 * rows
 
 
 def estimate_dpi(gray: np.ndarray, vertical: bool = False) -> int | None:
@@ -131,7 +138,7 @@ def measure(img: np.ndarray, dpi: int | None) -> ImageProperties:
         n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
         areas = stats[1:, cv2.CC_STAT_AREA]
         speckle = float((areas <= 2).sum()) / (height * width) * 1e4
-        vertical = _profile_sharpness(binary_small, 0) > 1.5 * _profile_sharpness(binary_small, 1)
+        vertical = is_vertical(binary_small)
         if effective is None or not 3.0 <= max(width, height) / effective <= 25.0:
             estimated = estimate_dpi(gray, vertical)
             effective = estimated if estimated else int(round(max(width, height) / A4_LONG_IN))
