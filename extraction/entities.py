@@ -1,0 +1,276 @@
+"""Named entities (PER, ORG, LOC, DATE) with a canonical, linked name.
+
+A spaCy ``vi`` pipeline with an EntityRuler whose patterns are generated from
+the gazetteers in ``extraction/data/`` (bodies, places, person titles and
+family names). The ruler matches on syllables: the pipeline's tokenizer
+splits text into syllables, numbers and punctuation, because a gazetteer
+phrase must match whatever the word segmenter would have grouped around it
+("Tỉnh ủy Thái Bình" is four syllables in every context). Multi-syllable word
+segmentation (pyvi) lives in ``kholuu.segment``.
+
+The pipeline is built once per process, on first use (``functools.lru_cache``).
+Text is normalized (``kholuu.textnorm.normalize``) before matching; entity
+offsets are mapped back onto the text as given.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kholuu.model import Entity
+from kholuu.textnorm import normalize
+
+DATA_DIR = Path(__file__).parent / "data"
+_TOKEN_RE = re.compile(r"[^\W\d_]+|\d+|[^\w\s]")
+
+
+def _load(name: str) -> Any:
+    with open(DATA_DIR / name, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@dataclass(frozen=True)
+class Gazetteers:
+    bodies: list[dict[str, Any]]
+    places: dict[str, str]          # alias → canonical place
+    units: list[str]
+    titles: list[str]
+    surnames: set[str]
+    not_names: set[str]
+
+
+@lru_cache(maxsize=1)
+def gazetteers() -> Gazetteers:
+    places_raw = _load("places.yaml")
+    places: dict[str, str] = {}
+    for section in ("provinces", "districts"):
+        for name, aliases in (places_raw.get(section) or {}).items():
+            name = normalize(name)
+            places[name] = name
+            for a in aliases or []:
+                places[normalize(a)] = name
+    bodies = []
+    for b in _load("bodies.yaml")["bodies"]:
+        bodies.append({"name": normalize(b["name"]), "aliases": [normalize(a) for a in b.get("aliases") or []],
+                       "place": bool(b.get("place"))})
+    persons = _load("persons.yaml")
+    return Gazetteers(
+        bodies=bodies, places=places, units=[normalize(u) for u in places_raw.get("units") or []],
+        titles=[normalize(t) for t in persons["titles"]], surnames={normalize(s) for s in persons["surnames"]},
+        not_names={normalize(s) for s in persons["not_names"]})
+
+
+def _syllables(s: str) -> list[str]:
+    return _TOKEN_RE.findall(s)
+
+
+def _make_tokenizer(vocab: Any) -> Any:
+    from spacy.tokens import Doc
+
+    def tokenize(text: str) -> Doc:
+        words: list[str] = []
+        spaces: list[bool] = []
+        pos = 0
+        for m in _TOKEN_RE.finditer(text):
+            gap = text[pos:m.start()]
+            if gap:
+                if gap == " " and words:
+                    spaces[-1] = True
+                else:
+                    if words and gap.startswith(" "):
+                        spaces[-1] = True
+                        gap = gap[1:]
+                    if gap:
+                        words.append(gap)
+                        spaces.append(False)
+            words.append(m.group(0))
+            spaces.append(False)
+            pos = m.end()
+        tail = text[pos:]
+        if tail:
+            if tail == " " and words:
+                spaces[-1] = True
+            else:
+                words.append(tail)
+                spaces.append(False)
+        return Doc(vocab, words=words, spaces=spaces)
+
+    return tokenize
+
+
+def _lower_pattern(phrase: str) -> list[dict[str, Any]]:
+    return [{"LOWER": t.lower()} for t in _syllables(phrase)]
+
+
+def _orth_pattern(phrase: str) -> list[dict[str, Any]]:
+    return [{"ORTH": t} for t in _syllables(phrase)]
+
+
+def _patterns(g: Gazetteers) -> list[dict[str, Any]]:
+    pats: list[dict[str, Any]] = []
+    place_names = sorted(set(g.places))
+    title_token = {"IS_TITLE": True}
+    for b in g.bodies:
+        for alias in [b["name"], *b["aliases"]]:
+            short = len(_syllables(alias)) == 1 and alias.isupper() and len(alias) <= 3
+            if not short:
+                pats.append({"label": "ORG", "pattern": _lower_pattern(alias), "id": f"body|{b['name']}"})
+            if b["place"]:
+                for p in place_names:
+                    pats.append({"label": "ORG", "pattern": _lower_pattern(alias) + _lower_pattern(p),
+                                 "id": f"body|{b['name']}|{g.places[p]}"})
+                # any capitalized name after a place-taking body: "Huyện ủy Đông Hưng"
+                pats.append({"label": "ORG", "pattern": _lower_pattern(alias) + [
+                    {"IS_TITLE": True, "ORTH": {"NOT_IN": sorted(g.not_names)}}, {"IS_TITLE": True, "OP": "?"}],
+                    "id": f"body|{b['name']}|*"})
+    for p in place_names:
+        pats.append({"label": "LOC", "pattern": _orth_pattern(p), "id": f"place|{g.places[p]}"})
+    for unit in g.units:
+        for p in place_names:
+            pats.append({"label": "LOC", "pattern": _lower_pattern(unit) + _orth_pattern(p),
+                         "id": f"place|{g.places[p]}"})
+        pats.append({"label": "LOC", "pattern": _lower_pattern(unit) + [
+            {"IS_TITLE": True, "ORTH": {"NOT_IN": sorted(g.not_names)}}, {"IS_TITLE": True, "OP": "?"},
+            {"IS_TITLE": True, "OP": "?"}], "id": "place|*"})
+    name_token = {"IS_TITLE": True, "ORTH": {"NOT_IN": sorted(g.not_names)}}
+    for title in g.titles:
+        pats.append({"label": "PER", "pattern": _lower_pattern(title) + [name_token, title_token,
+                     {"IS_TITLE": True, "OP": "?"}, {"IS_TITLE": True, "OP": "?"}], "id": f"title|{title}"})
+        pats.append({"label": "PER", "pattern": _lower_pattern(title) + [
+            name_token, {"IS_UPPER": True, "LENGTH": 1}], "id": f"title|{title}"})
+    pats.append({"label": "PER", "pattern": [{"ORTH": {"IN": sorted(g.surnames)}}, title_token, title_token,
+                                             {"IS_TITLE": True, "OP": "?"}, {"IS_TITLE": True, "OP": "?"}],
+                 "id": "surname"})
+    pats.append({"label": "PER", "pattern": [{"ORTH": {"IN": sorted(g.surnames)}}, title_token,
+                                             {"IS_UPPER": True, "LENGTH": 1}], "id": "surname"})
+    num = {"IS_DIGIT": True}
+    pats.append({"label": "DATE", "pattern": [{"LOWER": "ngày"}, num, {"LOWER": "tháng"}, num, {"LOWER": "năm"},
+                                              {"IS_DIGIT": True, "LENGTH": 4}], "id": "date|dmy"})
+    pats.append({"label": "DATE", "pattern": [num, {"ORTH": {"IN": ["/", "-", "."]}}, num,
+                                              {"ORTH": {"IN": ["/", "-", "."]}}, {"IS_DIGIT": True, "LENGTH": 4}],
+                 "id": "date|numeric"})
+    pats.append({"label": "DATE", "pattern": [{"LOWER": "tháng"}, num, {"LOWER": "năm"},
+                                              {"IS_DIGIT": True, "LENGTH": 4}], "id": "date|my"})
+    return pats
+
+
+@lru_cache(maxsize=1)
+def entity_pipeline() -> Any:
+    """The spaCy ``vi`` pipeline with the gazetteer EntityRuler (built once)."""
+    import spacy
+
+    nlp = spacy.blank("vi", config={"nlp": {"tokenizer": {"use_pyvi": False}}})
+    nlp.tokenizer = _make_tokenizer(nlp.vocab)
+    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
+    ruler.add_patterns(_patterns(gazetteers()))
+    return nlp
+
+
+# --------------------------------------------------------------------------- canonical names
+
+_TITLE_PREFIX_RE = None
+
+
+def _title_case_name(s: str) -> str:
+    return " ".join(w[:1].upper() + w[1:].lower() for w in s.split())
+
+
+def _canonical(label: str, ent_id: str, text: str, g: Gazetteers) -> str:
+    if label == "DATE":
+        nums = [int(n) for n in re.findall(r"\d+", text)]
+        try:
+            if ent_id == "date|my":
+                return f"{nums[1]:04d}-{nums[0]:02d}"
+            d, m, y = nums[0], nums[1], nums[2]
+            return date(y, m, d).isoformat()
+        except (ValueError, IndexError):
+            return text
+    if label == "PER":
+        return _title_case_name(text)
+    parts = ent_id.split("|")
+    if label == "LOC":
+        if len(parts) > 1 and parts[1] != "*":
+            return parts[1]
+        unit_words = text.split()
+        for unit in sorted(g.units, key=len, reverse=True):
+            if text.lower().startswith(unit + " "):
+                rest = text[len(unit) + 1:]
+                return g.places.get(rest, _title_case_name(rest))
+        return " ".join(unit_words)
+    if label == "ORG":
+        body = parts[1] if len(parts) > 1 else text
+        if len(parts) > 2:
+            if parts[2] == "*":
+                alias_len = 0
+                for b in g.bodies:
+                    if b["name"] == body:
+                        for alias in [b["name"], *b["aliases"]]:
+                            if text.lower().startswith(alias.lower() + " "):
+                                alias_len = max(alias_len, len(alias) + 1)
+                place = text[alias_len:] if alias_len else text.split(" ", 1)[-1]
+                place = g.places.get(place, _title_case_name(place))
+            else:
+                place = parts[2]
+            return f"{body} {place}"
+        return body
+    return text
+
+
+# --------------------------------------------------------------------------- offsets
+
+
+def _offset_map(original: str, norm: str) -> list[int] | None:
+    """norm index → original index, or None when the texts align one to one."""
+    if len(original) == len(norm):
+        return None
+    mapping = [0] * (len(norm) + 1)
+    sm = difflib.SequenceMatcher(None, norm, original, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        for k in range(i1, i2):
+            if tag == "equal":
+                mapping[k] = j1 + (k - i1)
+            else:
+                mapping[k] = min(j1 + (k - i1), j2 if j2 > j1 else j1)
+    mapping[len(norm)] = len(original)
+    return mapping
+
+
+def extract_entities(text: str) -> list[Entity]:
+    """PER, ORG, LOC and DATE entities, offsets into ``text`` as given."""
+    if not text or not text.strip():
+        return []
+    norm = normalize(text)
+    nlp = entity_pipeline()
+    g = gazetteers()
+    doc = nlp(norm)
+    mapping = _offset_map(text, norm)
+    out: list[Entity] = []
+    for ent in doc.ents:
+        label, ent_id = ent.label_, ent.ent_id_
+        start, end = ent.start_char, ent.end_char
+        span = norm[start:end]
+        if label == "ORG" and not span[:1].isupper():
+            continue  # "các tỉnh ủy": a common noun, not a body
+        if label == "PER" and ent_id.startswith("title|"):
+            title_len = len(ent_id.split("|", 1)[1])
+            start += title_len + 1
+            span = norm[start:end]
+        if label == "PER" and span.split()[0] in g.places:
+            continue
+        if label == "ORG" and start > 0 and norm[start - 1] in "/-":
+            continue  # the organ code of a number/symbol "08-CT/TU"
+        if "\n" in span:
+            continue
+        o_start = mapping[start] if mapping else start
+        o_end = mapping[end] if mapping else end
+        out.append(Entity(text=text[o_start:o_end], label=label, start=o_start, end=o_end,
+                          canonical=_canonical(label, ent_id, span, g)))
+    return out

@@ -1,0 +1,643 @@
+"""Header fields of Party and state documents, read as an archivist reads them.
+
+Input is the text of a document (OCR output or a born-digital extract), whose
+two header columns may be linearized in either order, wrapped anywhere, or
+broken by OCR slips and e-office artefacts. The parser therefore works on
+evidence, not positions: the "Số" line, the "<place>, ngày .. tháng .. năm .."
+line, the capitalized type heading, the capitalized issuing-body lines, the
+"Nơi nhận:" list and the signature block each have their own recognizer.
+A field that is not printed stays ``None``: nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from extraction.abbrev import doc_type_for_code
+from kholuu.model import DocumentMetadata
+from kholuu.textnorm import fold, normalize
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _is_caps(s: str) -> bool:
+    letters = [c for c in s if c.isalpha()]
+    return len(letters) >= 1 and all(c.isupper() for c in letters)
+
+
+def _caps_words(s: str) -> bool:
+    return _is_caps(s)
+
+
+def _key(s: str) -> str:
+    """Comparison key: folded, upper case, single spaces, letters and digits only."""
+    return re.sub(r"\s+", " ", re.sub(r"[^\w]+", " ", fold(s).upper())).strip()
+
+
+_RULE_RE = re.compile(r"^[\s\-_=*.~–—·]+$")
+
+
+def _is_rule(s: str) -> bool:
+    return bool(_RULE_RE.match(s))
+
+
+def _clean_line(s: str) -> str:
+    s = s.replace("__", "").replace("**", "")
+    return s.strip().strip("|").strip()
+
+
+# --------------------------------------------------------------------------- national headings
+
+# Folded keys of the "quốc hiệu" / Party heading and motto; removed from the issuer.
+_MOTTO_KEYS = [
+    "DANG CONG SAN VIET NAM",
+    "CONG HOA XA HOI CHU NGHIA VIET NAM",
+    "VIET NAM DAN CHU CONG HOA",
+    "DOC LAP TU DO HANH PHUC",
+]
+
+
+def _remove_mottos(s: str) -> str:
+    """Remove the national/Party headings from a caps run, tolerating wraps."""
+    for key in _MOTTO_KEYS:
+        pattern = r"[\s\-,.]*".join(re.escape(w) for w in key.split())
+        m = re.search(pattern, fold(s).upper())
+        while m:
+            s = (s[:m.start()] + " " + s[m.end():])
+            m = re.search(pattern, fold(s).upper())
+    return re.sub(r"\s+", " ", s).strip(" -*,.")
+
+
+def _is_motto_line(s: str) -> bool:
+    k = _key(s)
+    return len(k) >= 6 and any(k in m for m in _MOTTO_KEYS) and not any(c.isdigit() for c in s)
+
+
+# --------------------------------------------------------------------------- number and symbol
+
+_NUMBER_LINE_RE = re.compile(r"(?:^|(?<=\s))S[ốô]\s*[:.]?\s*(?P<rest>.*)$")
+_PARTY_RE = re.compile(r"^(?P<num>\d+)?-(?P<type>[A-Za-zĐđ]+)/(?P<organ>[A-Za-zĐđƯưƠơ&]+(?:-[A-Za-zĐđƯư&]+)*)$")
+_STATE_RE = re.compile(
+    r"^(?P<num>\d+)(?P<year>/\d{4})?/(?P<type>[A-Za-zĐđ&]+)(?:-(?P<organ>[A-Za-zĐđ&0-9]+(?:-[A-Za-zĐđ&0-9]+)*))?$")
+
+
+def canonical_symbol(raw: str) -> tuple[str | None, str | None, float]:
+    """Canonical number/symbol, its type code and a confidence.
+
+    "1696 /QĐ-UBND" → "1696/QĐ-UBND"; "2170 /QĐ - UBND" → "2170/QĐ-UBND";
+    "1961/QĐUBND" → "1961/QĐ-UBND"; "445-KL/TƯ" → "445-KL/TW";
+    "-CTr/TU" (number stamped as an image) → "-CTr/TU", number unknown.
+    """
+    s = normalize(raw).strip()
+    s = re.sub(r"\s*([-/])\s*", r"\1", s)
+    m = re.match(r"[\w/&\-]+", s)
+    if not m:
+        return None, None, 0.0
+    s = m.group(0).strip("-/")
+    if raw.strip().startswith("-") or re.match(r"^\s*-", raw):
+        s = "-" + s
+    pm = _PARTY_RE.match(s)
+    if pm:
+        organ = pm.group("organ")
+        organ = re.sub(r"TƯ$", "TW", organ)
+        type_code = pm.group("type")
+        num = pm.group("num")
+        conf = 0.95 if num else 0.4
+        return f"{num or ''}-{type_code}/{organ}", type_code, conf
+    sm = _STATE_RE.match(s)
+    if sm:
+        num, year, type_code, organ = sm.group("num"), sm.group("year") or "", sm.group("type"), sm.group("organ")
+        conf = 0.95
+        if organ is None:
+            # lost dash: "QĐUBND" → "QĐ-UBND" when the code starts with a known type
+            for n in range(min(4, len(type_code) - 2), 0, -1):
+                head, tail = type_code[:n], type_code[n:]
+                if doc_type_for_code(head) and tail.isupper() and len(tail) >= 2:
+                    type_code, organ, conf = head, tail, 0.8
+                    break
+        symbol = f"{num}{year}/{type_code}" + (f"-{organ}" if organ else "")
+        return symbol, type_code, conf
+    if re.match(r"^\d+[-/]\S+$", s):
+        return s, None, 0.5
+    return None, None, 0.0
+
+
+@dataclass
+class _Number:
+    line: int
+    symbol: str | None
+    type_code: str | None
+    conf: float
+    lines_used: tuple[int, ...]
+
+
+def _find_number(lines: list[str], limit: int) -> _Number | None:
+    for i, line in enumerate(lines[:limit]):
+        m = _NUMBER_LINE_RE.search(line)
+        if not m:
+            continue
+        rest = m.group("rest").strip()
+        used = (i,)
+        if not rest and i + 1 < len(lines):
+            rest, used = lines[i + 1], (i, i + 1)
+        if not rest or not re.match(r"^[\d\s]*[-/]?\s*[\w]", rest):
+            continue
+        if not re.search(r"[-/]", rest[:30]):
+            continue
+        symbol, code, conf = canonical_symbol(rest)
+        if symbol:
+            return _Number(i, symbol, code, conf, used)
+    return None
+
+
+# --------------------------------------------------------------------------- place and date
+
+_DATE_RE = re.compile(
+    r"ngày\s*(?P<d>\d{1,2})?\s*tháng\s*(?P<m>\d{1,2})?\s*năm\s*(?P<y>\d{4})", re.IGNORECASE)
+
+
+@dataclass
+class _Dated:
+    place: str | None
+    date: date | None
+    lines_used: tuple[int, ...]
+    conf: float
+
+
+def _find_date(lines: list[str], limit: int, skip: set[int]) -> _Dated | None:
+    # join a window of lines so that "Hà Nội, ngày 28\ntháng 11 năm 2025" is one match
+    for i, line in enumerate(lines[:limit]):
+        if len(line) > 120 or not re.search(r"ngày", line, re.IGNORECASE):
+            continue
+        window = line
+        used = [i]
+        j = i
+        while not _DATE_RE.search(window) and j + 1 < len(lines) and j - i < 2:
+            j += 1
+            window += " " + lines[j]
+            used.append(j)
+        m = _DATE_RE.search(window)
+        if not m:
+            continue
+        before = window[:m.start()].rstrip()
+        if not before.endswith(","):
+            # a header date line always reads "<place>, ngày ..."; the body's dates do not
+            if before and not re.search(r"(?:^|\s)S[ốô]\s*[:.]?", before):
+                continue
+        place = before.rstrip(",").strip()
+        # two-column linearization: "Số 08-CT/TU Thái Bình, ngày ..." keeps only the place
+        place = re.sub(r"^.*?S[ốô]\s*[:.]?\s*\S*\s*", "", place) if re.search(r"S[ốô]\s*[:.]?\s*\S*[-/]", place) else place
+        place = _remove_mottos(place) if _is_caps(place) else place
+        prev = lines[i - 1] if i > 0 and (i - 1) not in skip else ""
+        if not place and prev.endswith(",") and len(prev) <= 40 and not _is_caps(prev):
+            place = prev  # "Thành phố Huế,\nngày 18 tháng 11 năm 2025"
+            used.insert(0, i - 1)
+        elif place and prev and len(prev.split()) <= 4 and prev[0].isupper() and not _is_caps(prev) \
+                and all(w.isalpha() for w in prev.split()) and not _BODY_START_RE.match(prev):
+            place = prev + " " + place  # "Tây\nNinh, ngày ..." / "Thành\nphố Hồ Chí Minh, ngày ..."
+            used.insert(0, i - 1)
+        place = place.strip(" ,.;:*") or None
+        if place and (len(place) > 40 or not place[0].isupper()):
+            place = None
+        d = None
+        conf = 0.0
+        if m.group("d") and m.group("m"):
+            try:
+                d = date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+                conf = 0.95
+            except ValueError:
+                d = None
+        return _Dated(place, d, tuple(used), conf)
+    return None
+
+
+# --------------------------------------------------------------------------- type heading and subject
+
+# Full names, longest first so "THÔNG BÁO KẾT LUẬN" wins over "THÔNG BÁO".
+_TYPE_NAMES = sorted([
+    "Nghị quyết", "Chỉ thị", "Kết luận", "Quyết định", "Quy định", "Quy chế", "Thông báo",
+    "Thông báo kết luận", "Hướng dẫn", "Báo cáo", "Kế hoạch", "Chương trình", "Chương trình hành động",
+    "Chương trình công tác", "Tờ trình", "Biên bản", "Thông tri", "Công văn", "Đề án", "Công điện",
+    "Điều lệ", "Thông cáo", "Thông cáo báo chí", "Nghị định", "Thông tư", "Luật", "Pháp lệnh",
+    "Lời kêu gọi", "Thư", "Điện", "Giấy mời", "Giấy giới thiệu", "Phương án", "Diễn văn",
+    "Nghị quyết liên tịch", "Thông tư liên tịch", "Quy chế phối hợp", "Báo cáo chính trị",
+    "Chỉ thị khẩn", "Thông tri khẩn",
+], key=len, reverse=True)
+_TYPE_KEYS = [(n.upper(), n) for n in _TYPE_NAMES]
+
+
+def _ukey(s: str) -> str:
+    """Upper-case key keeping diacritics ("THỦ" is not "THƯ")."""
+    return re.sub(r"\s+", " ", re.sub(r"[^\w]+", " ", s.upper())).strip()
+
+
+def _type_heading(line: str) -> tuple[str, str] | None:
+    """(type name, rest of the line) when the line is a capitalized type heading."""
+    if not _is_caps(line.split(":")[0]):
+        return None
+    k = _ukey(line)
+    for key, name in _TYPE_KEYS:
+        if k == key or k.startswith(key + " "):
+            words = len(key.split())
+            rest_words = line.split()[words:]
+            # "ĐIỀU LỆ" rest may be empty; keep what follows on the line as subject start
+            return name, " ".join(rest_words).strip(" :")
+    return None
+
+
+_BODY_START_RE = re.compile(
+    r"^(Căn cứ|Kính gửi|Kính\s*$|Thực hiện|Tại |Xét |Theo |Trong |Để |Nhằm|Ngày \d|Hội nghị|Qua |Trên cơ sở|"
+    r"Sau khi|Từ |Vừa qua|Thời gian qua|Năm \d|Đồng chí|Đảng Cộng sản|Chủ tịch|Nay|Điều \d|Chương [IVX\d]|"
+    r"Phần [IVX\d]|[IVX]+\.\s|\d+\.\s|[a-zđ]\)\s|Trả lời|Phúc đáp|Ủy ban nhân dân tỉnh nhận)")
+_VV_RE = re.compile(r"^(V/v|V/V|v/v|Về việc|về việc|VỀ VIỆC)\b")
+_CONTINUE_AFTER = re.compile(r"(?:\b(CỦA|VỀ|VÀ|CHO|TẠI|TRONG|VỚI|ĐỐI|THEO|CÁC|NGÀY|SỐ|CỦA)|[,\-])\s*$", re.IGNORECASE)
+_AUTHORITY_HEADS = ("ỦY BAN NHÂN DÂN", "UBND", "HỘI ĐỒNG NHÂN DÂN", "CHỦ TỊCH", "BỘ TRƯỞNG", "THỦ TƯỚNG",
+                    "GIÁM ĐỐC", "BAN THƯỜNG VỤ", "BAN CHẤP HÀNH", "CHÍNH PHỦ", "TỈNH ỦY", "QUYẾT ĐỊNH")
+
+
+def _collect_subject(lines: list[str], start: int, first: str, stop: set[int], issuer: str | None,
+                     max_lines: int = 10) -> tuple[str | None, int]:
+    parts: list[str] = [first] if first else []
+    caps_mode: bool | None = _is_caps(first) if first else None
+    i = start
+    while i < len(lines) and len(parts) < max_lines:
+        line = lines[i]
+        if i in stop or not line or _is_rule(line) or _BODY_START_RE.match(line):
+            break
+        if line.startswith(("Kính gửi", "Nơi nhận")):
+            break
+        if re.fullmatch(r"[\W\d_]+", line):
+            break
+        is_caps = _is_caps(line)
+        joined = " ".join(parts)
+        in_paren = joined.count("(") > joined.count(")")
+        if caps_mode is None:
+            caps_mode = is_caps
+        elif caps_mode and not is_caps and not line.startswith("(") and not in_paren:
+            break
+        elif not caps_mode and is_caps and not (len(line.split()) == 1 and len(line) <= 6):
+            break
+        if parts and is_caps and caps_mode and not _CONTINUE_AFTER.search(parts[-1]):
+            k = _key(line)
+            if (issuer and k and (k == _key(issuer) or _key(issuer).endswith(k))) or \
+                    any(k.startswith(_key(h)) for h in _AUTHORITY_HEADS):
+                break
+        if line.endswith(":") and parts:
+            break
+        if len(parts) >= 2 and parts[-1].endswith(")") and not in_paren and "(" in parts[-1] + parts[-2]:
+            break  # a closing note "(... thông qua ngày ...)" ends the subject
+        parts.append(line)
+        i += 1
+    subject = re.sub(r"\s+", " ", " ".join(parts)).strip(" -*")
+    subject = re.sub(r"\s+([,.;:)])", r"\1", subject)
+    return (subject or None), i
+
+
+# --------------------------------------------------------------------------- issuer
+
+_SUPERIOR_RE = re.compile(
+    r"^(BAN CHẤP HÀNH TRUNG ƯƠNG(?: ĐẢNG)?|CỤC THUẾ|"
+    r"(?:ĐẢNG BỘ|ỦY BAN NHÂN DÂN|UBND|HỘI ĐỒNG NHÂN DÂN|HĐND|TỈNH ỦY|THÀNH ỦY|HUYỆN ỦY|QUẬN ỦY|THỊ ỦY|ĐẢNG ỦY)"
+    r"(?: (?:TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|THỊ XÃ|XÃ|PHƯỜNG|KHỐI))?(?: [^\s]+)+?)"
+    r" (?=(?:SỞ|BAN|VĂN PHÒNG|ĐẢNG ỦY|ĐẢNG ĐOÀN|BAN CÁN SỰ|PHÒNG|CHI CỤC|CỤC|THANH TRA|ỦY BAN KIỂM TRA|"
+    r"HUYỆN ỦY|THÀNH ỦY|THỊ ỦY|QUẬN ỦY|CHI BỘ|TRƯỜNG|TRUNG TÂM|THUẾ|ĐẢNG BỘ|BỘ CHỈ HUY|CÔNG AN|ỦY BAN MẶT TRẬN)\b)")
+
+
+def _split_issuer(s: str) -> str:
+    """"BAN CHẤP HÀNH TRUNG ƯƠNG VĂN PHÒNG" → "BAN CHẤP HÀNH TRUNG ƯƠNG - VĂN PHÒNG"."""
+    if " - " in s:
+        return s
+    m = _SUPERIOR_RE.match(s)
+    if m and len(s) > m.end() + 2:
+        return f"{m.group(1)} - {s[m.end():].strip()}"
+    return s
+
+
+def _find_issuer(lines: list[str], end: int, skip: set[int]) -> str | None:
+    """All capitalized lines of the top block, less the national headings.
+
+    The issuer's column and the heading's column interleave in any order once
+    linearized ("UBND TỈNH LÀO CAI / CỘNG HOÀ ... / SỞ NÔNG NGHIỆP ..."), so the
+    caps lines are joined first and the known headings removed afterwards.
+    """
+    run = [line.strip(" *") for i, line in enumerate(lines[:end])
+           if i not in skip and not _is_rule(line) and _is_caps(line) and not _SECURITY_ONLY_RE.match(line)]
+    joined = _remove_mottos(" ".join(run))
+    joined = re.sub(r"\s*\*\s*", " ", joined).strip(" -")
+    if len([c for c in joined if c.isalpha()]) >= 3 and _is_caps(joined):
+        return _split_issuer(re.sub(r"\s+", " ", joined))
+    return None
+
+
+# --------------------------------------------------------------------------- marks
+
+_SECURITY = ("TUYỆT MẬT", "TỐI MẬT", "MẬT")
+_URGENCY = ("THƯỢNG KHẨN", "HỎA TỐC", "KHẨN")
+_SECURITY_ONLY_RE = re.compile(r"^[\W_]*(TUYỆT MẬT|TỐI MẬT|MẬT|THƯỢNG KHẨN|HỎA TỐC|KHẨN)[\W_]*$")
+
+
+def _find_marks(lines: list[str], limit: int) -> tuple[str | None, str | None]:
+    security = urgency = None
+    for line in lines[:limit]:
+        rest = _remove_mottos(line) if _is_caps(line) else line
+        tokens = re.sub(r"[^\w\s]", " ", rest).split()
+        text = " ".join(tokens)
+        if not text or not _is_caps(text):
+            continue
+        # a stamp stands alone on its line (possibly beside the national heading)
+        for mark in _SECURITY:
+            if security is None and (text == mark or text.startswith(mark + " ") and len(tokens) <= 4
+                                     and not _is_caps_body(text)):
+                if text == mark or text.split(" ")[len(mark.split()):] and \
+                        all(t in ("ĐỘ", "VÀ") or t in " ".join(_URGENCY).split() for t in text.split()[len(mark.split()):]):
+                    security = mark
+        for mark in _URGENCY:
+            if urgency is None and (text == mark or text.endswith(" " + mark) and len(tokens) <= 4
+                                    and all(t in " ".join(_SECURITY + _URGENCY).split() for t in tokens)):
+                urgency = mark
+        if security is None:
+            for mark in _SECURITY:
+                if text.startswith(mark + " ") and all(t in " ".join(_SECURITY + _URGENCY).split() for t in tokens):
+                    security = mark
+                    break
+    return security, urgency
+
+
+def _is_caps_body(text: str) -> bool:
+    return len(text.split()) > 4
+
+
+# --------------------------------------------------------------------------- signature block
+
+_AUTH_RE = re.compile(r"(?:^|(?<=[\s;:,]))(T/M|TM\.|TM|K/T|KT\.|KT|T/L|TL\.|TL|Q/|TUQ\.|TUQ|Q\.)(?=\s|$)")
+_KNOWN_TITLES = [
+    "TỔNG BÍ THƯ", "BÍ THƯ", "CHỦ TỊCH", "CHÁNH VĂN PHÒNG", "TRƯỞNG BAN", "GIÁM ĐỐC", "THỦ TƯỚNG",
+    "BỘ TRƯỞNG", "THỨ TRƯỞNG", "CHỦ NHIỆM", "CHÁNH ÁN", "VIỆN TRƯỞNG", "TRƯỞNG PHÒNG", "CỤC TRƯỞNG",
+    "CHI CỤC TRƯỞNG", "HIỆU TRƯỞNG", "THƯ KÝ", "ỦY VIÊN", "TỔNG CỤC TRƯỞNG", "CHÁNH THANH TRA",
+    "TRƯỞNG ĐOÀN", "CHỦ NHIỆM ỦY BAN KIỂM TRA", "TRƯỞNG THUẾ TỈNH", "TỔNG THƯ KÝ", "CHỦ TỊCH NƯỚC",
+    "TRƯỞNG TIỂU BAN", "THƯỜNG TRỰC", "THAY MẶT",
+]
+_TITLE_RE = re.compile(
+    r"((?:PHÓ |THỨ |Q\. |QUYỀN )?(?:" + "|".join(sorted(map(re.escape, _KNOWN_TITLES), key=len, reverse=True))
+    + r")(?: THƯỜNG TRỰC)?)$")
+_SIGNED_NOTE_RE = re.compile(r"^\(?\s*(Đã ký|đã ký|Ký|ký tên|Đã ký và đóng dấu|Chữ ký|Ký, ghi rõ)[^)]*\)?\.?$")
+
+
+def _name_words(s: str) -> bool:
+    words = s.split()
+    if not 2 <= len(words) <= 5:
+        return False
+    return all(w.isalpha() and w[0].isupper() and (len(w) == 1 or w[1:].islower()) for w in words)
+
+
+def _trailing_name(line: str) -> str | None:
+    line = line.strip().rstrip(".")
+    if _name_words(line):
+        return line
+    m = re.search(r"[;,:)]\s*([^;,:()]+)$", line)
+    if m and _name_words(m.group(1).strip()):
+        return m.group(1).strip()
+    return None
+
+
+def _title_from_block(block: str) -> str:
+    """The signer's own title from a caps block like "KT. CHỦ TỊCH PHÓ CHỦ TỊCH"."""
+    block = re.sub(r"\s+", " ", block).strip(" ,;")
+    auths = list(_AUTH_RE.finditer(block))
+    remainder = block[auths[-1].end():].strip() if auths else block
+    m = _TITLE_RE.search(remainder)
+    if m and m.group(1) != remainder or (m and not auths):
+        return m.group(1)
+    pho = remainder.rfind(" PHÓ ")
+    if pho > 0:
+        return remainder[pho + 1:]
+    if m and auths:
+        # "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH": title equals the whole remainder
+        return m.group(1)
+    return block
+
+
+@dataclass
+class _Signer:
+    name: str | None
+    title: str | None
+    lines_used: set[int]
+    conf: float
+
+
+def _find_signer(lines: list[str], body_start: int) -> _Signer | None:
+    n = len(lines)
+    # 1. a name line preceded by caps title lines (the ordinary layout)
+    for i in range(n - 1, body_start, -1):
+        line = lines[i]
+        name = line if _name_words(line.rstrip(".")) else None
+        used = {i}
+        if i > 0 and len(line.split()) in (1, 2, 3) and len(lines[i - 1].split()) == 1 \
+                and _name_words(lines[i - 1] + " " + line):
+            name, used = lines[i - 1] + " " + line, {i - 1, i}  # "Bùi\nXuân Cường"
+        if name is None:
+            continue
+        j = min(used) - 1
+        while j > body_start and (_SIGNED_NOTE_RE.match(lines[j]) or not lines[j]):
+            used.add(j)
+            j -= 1
+        caps: list[str] = []
+        while j > body_start and _is_caps(lines[j]) and not lines[j].startswith("-") and len(caps) < 6:
+            caps.insert(0, lines[j])
+            used.add(j)
+            j -= 1
+        if not caps:
+            continue
+        block = " ".join(caps)
+        if not (_AUTH_RE.search(block) or _TITLE_RE.search(block)):
+            continue
+        return _Signer(name.rstrip("."), _title_from_block(block), used, 0.9)
+    # 2. two columns read across: "Nơi nhận: T/M BAN THƯỜNG VỤ" / "- Như trên; PHÓ BÍ THƯ" / ... / name
+    for i in range(n - 1, body_start, -1):
+        m = re.search(r"(?:Nơi nhận\s*:?\s*)(.+)$", lines[i])
+        if not m or not _is_caps(m.group(1)):
+            continue
+        block = [m.group(1).strip()]
+        used = {i}
+        name = None
+        for j in range(i + 1, min(n, i + 20)):
+            tail = re.search(r"[;,:.)]\s*([^;,:().]+)$", lines[j])
+            if tail and _is_caps(tail.group(1)) and len(tail.group(1).strip()) > 3 and name is None:
+                block.append(tail.group(1).strip())
+            cand = _trailing_name(lines[j])
+            if cand and name is None:
+                name = cand
+                used.add(j)
+        if name:
+            return _Signer(name, _title_from_block(" ".join(block)), used, 0.6)
+    return None
+
+
+# --------------------------------------------------------------------------- recipients
+
+
+def _find_recipients(lines: list[str], signer: _Signer | None) -> tuple[list[str], set[int]]:
+    start = None
+    for i in range(len(lines) - 1, -1, -1):
+        if re.match(r"^(Nơi nhận|NƠI NHẬN)\s*:?", lines[i]):
+            start = i
+            break
+    if start is None:
+        return [], set()
+    items: list[str] = []
+    used = {start}
+    title_parts = set()
+    if signer and signer.title:
+        title_parts = {signer.title}
+    first = re.sub(r"^(Nơi nhận|NƠI NHẬN)\s*:?\s*", "", lines[start]).strip()
+    candidates = [first] if first and not _is_caps(first) else []
+    for j in range(start + 1, min(len(lines), start + 40)):
+        if signer and j in signer.lines_used and not lines[j].startswith(("-", "+", "•")):
+            break
+        candidates.append(lines[j])
+        used.add(j)
+    for raw in candidates:
+        line = raw
+        if not line:
+            if items:
+                break
+            continue
+        if _AUTH_RE.match(line) or (_is_caps(line) and _TITLE_RE.search(line) and not line.startswith("-")):
+            break
+        if signer:
+            if signer.name and line.endswith(signer.name):
+                line = line[: -len(signer.name)].rstrip()
+            for part in title_parts:
+                if line.endswith(part):
+                    line = line[: -len(part)].rstrip()
+        starts_item = bool(re.match(r"^[-+•–]\s*", line))
+        line = re.sub(r"^[-+•–]\s*", "", line).strip()
+        if not line:
+            continue
+        if starts_item or not items or items[-1].endswith((";", ",", ".")):
+            items.append(line)
+        else:
+            items[-1] = items[-1] + " " + line
+    cleaned = [re.sub(r"[;,.]+$", "", it).strip() for it in items]
+    return [c for c in cleaned if c], used
+
+
+# --------------------------------------------------------------------------- main entry
+
+
+def extract_metadata(text: str) -> DocumentMetadata:
+    """Header, signature and recipient fields of one document's text.
+
+    Missing fields are ``None`` (or ``[]`` for recipients); ``confidence`` has
+    one value in 0..1 per field that was found.
+    """
+    norm = normalize(text or "")
+    lines = [_clean_line(l) for l in norm.split("\n")]
+    lines = [l for l in lines if l]
+    meta = DocumentMetadata()
+    conf: dict[str, float] = {}
+    if not lines:
+        return meta
+    header_limit = min(len(lines), 40)
+
+    number = _find_number(lines, header_limit)
+    dated = _find_date(lines, header_limit, set(number.lines_used) if number else set())
+    skip: set[int] = set()
+    if number:
+        skip.update(number.lines_used)
+        meta.number_symbol = number.symbol
+        conf["number_symbol"] = number.conf
+    if dated:
+        skip.update(dated.lines_used)
+        if dated.place:
+            meta.place = dated.place
+            conf["place"] = 0.9
+        if dated.date:
+            meta.issued_date = dated.date
+            conf["issued_date"] = dated.conf
+
+    # type heading: the first caps heading line after the top block
+    heading_at = None
+    heading_rest = ""
+    for i, line in enumerate(lines[:header_limit]):
+        if i in skip:
+            continue
+        h = _type_heading(line)
+        if h:
+            heading_at, (meta.doc_type, heading_rest) = i, h
+            conf["doc_type"] = 0.95
+            break
+    issuer_skip = set(skip)
+    for i, line in enumerate(lines[:heading_at if heading_at is not None else header_limit]):
+        if _is_motto_line(line):
+            skip.add(i)
+    vv_at = None
+    for i, line in enumerate(lines[:header_limit]):
+        if i not in skip and _VV_RE.match(line) and (heading_at is None or i < heading_at):
+            vv_at = i
+            break
+    if vv_at is not None and heading_at is not None and vv_at < heading_at:
+        heading_at = None
+        meta.doc_type = None
+        conf.pop("doc_type", None)
+
+    # the header ends at the heading, the V/v line, or "Kính gửi"
+    header_end = header_limit
+    for cand in (heading_at, vv_at):
+        if cand is not None:
+            header_end = min(header_end, cand)
+    for i, line in enumerate(lines[:header_end]):
+        if line.startswith(("Kính gửi", "Kính")) or _BODY_START_RE.match(line) and not _is_caps(line):
+            header_end = min(header_end, i)
+            break
+
+    issuer_end = header_end
+    if number:
+        issuer_end = max(issuer_end, number.line)
+    meta.issuer = _find_issuer(lines, min(issuer_end, header_limit), issuer_skip)
+    if meta.issuer:
+        conf["issuer"] = 0.85
+
+    type_from_code = doc_type_for_code(number.type_code) if number and number.type_code else None
+    if meta.doc_type is None and type_from_code:
+        meta.doc_type = type_from_code
+        conf["doc_type"] = 0.75
+    if meta.doc_type is None and vv_at is not None:
+        meta.doc_type = "Công văn"
+        conf["doc_type"] = 0.8
+
+    if heading_at is not None:
+        subject, _ = _collect_subject(lines, heading_at + 1, heading_rest, skip, meta.issuer)
+        if subject:
+            meta.subject = subject
+            conf["subject"] = 0.8
+    elif vv_at is not None:
+        subject, _ = _collect_subject(lines, vv_at + 1, lines[vv_at], skip, meta.issuer, max_lines=6)
+        if subject:
+            meta.subject = subject
+            conf["subject"] = 0.8
+
+    body_start = max([heading_at or 0, vv_at or 0, header_end])
+    signer = _find_signer(lines, body_start)
+    if signer:
+        meta.signer_name = signer.name
+        meta.signer_title = signer.title
+        conf["signer_name"] = signer.conf
+        if signer.title:
+            conf["signer_title"] = signer.conf
+    recipients, _ = _find_recipients(lines, signer)
+    if recipients:
+        meta.recipients = recipients
+        conf["recipients"] = 0.8
+
+    security, urgency = _find_marks(lines, min(len(lines), 25))
+    if security:
+        meta.security_mark = security
+        conf["security_mark"] = 0.9
+    if urgency:
+        meta.urgency_mark = urgency
+        conf["urgency_mark"] = 0.9
+    meta.confidence = conf
+    return meta

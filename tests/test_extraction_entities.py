@@ -1,0 +1,67 @@
+"""Entities from the gazetteer EntityRuler, with offsets and linked names."""
+
+from __future__ import annotations
+
+import time
+
+from extraction.entities import entity_pipeline, extract_entities
+
+TEXT = ("Ngày 15 tháng 3 năm 2021, Tỉnh ủy Thái Bình, Tỉnh uỷ Thái Bình và TU Thái Bình chỉ đạo "
+        "đồng chí Nguyễn Văn An, Bí thư Huyện ủy Đông Hưng, cùng bà Trần Thị Bích làm việc với "
+        "UBND tỉnh Thái Bình tại xã Đông Hợp, huyện Quỳnh Phụ ngày 16/3/2021. Số 08-CT/TU. "
+        "Các tỉnh ủy, thành ủy báo cáo Ban Thường vụ Tỉnh ủy Thái Bình và Bộ Chính trị.")
+
+
+def _by_label(ents, label):
+    return [e for e in ents if e.label == label]
+
+
+def test_offsets_point_into_the_given_text():
+    ents = extract_entities(TEXT)
+    assert ents
+    for e in ents:
+        assert TEXT[e.start:e.end] == e.text
+
+
+def test_org_variants_link_to_one_canonical_name():
+    orgs = _by_label(extract_entities(TEXT), "ORG")
+    tinh_uy = [e for e in orgs if e.canonical == "Tỉnh ủy Thái Bình"]
+    assert [e.text for e in tinh_uy] == ["Tỉnh ủy Thái Bình", "Tỉnh uỷ Thái Bình", "TU Thái Bình"]
+    canon = {e.canonical for e in orgs}
+    assert {"Huyện ủy Đông Hưng", "Ủy ban nhân dân tỉnh Thái Bình", "Ban Thường vụ Tỉnh ủy Thái Bình",
+            "Bộ Chính trị"} <= canon
+    # common nouns and the organ code of a number/symbol are not bodies
+    assert not any(e.text.lower().startswith("các") or e.text == "TU" for e in orgs)
+
+
+def test_persons_dates_and_historical_places():
+    ents = extract_entities(TEXT)
+    assert [e.text for e in _by_label(ents, "PER")] == ["Nguyễn Văn An", "Trần Thị Bích"]
+    dates = _by_label(ents, "DATE")
+    assert [(d.text, d.canonical) for d in dates] == [("Ngày 15 tháng 3 năm 2021", "2021-03-15"),
+                                                        ("16/3/2021", "2021-03-16")]
+    locs = {e.canonical for e in _by_label(ents, "LOC")}
+    assert {"Đông Hợp", "Quỳnh Phụ"} <= locs
+
+
+def test_offsets_survive_normalization_changes():
+    raw = "Ông  Nguyễn Văn  Bình\r\nlàm việc tại huyện Tiền Hải."  # double spaces and CRLF
+    ents = extract_entities(raw)
+    assert ("Tiền Hải" in [e.canonical for e in ents if e.label == "LOC"])
+    for e in ents:
+        assert raw[e.start:e.end] == e.text
+
+
+def test_caps_header_body_and_empty_text():
+    ents = extract_entities("TỈNH ỦY THÁI BÌNH\n*\nSố 08-CT/TU")
+    assert [(e.label, e.canonical) for e in ents if e.label == "ORG"] == [("ORG", "Tỉnh ủy Thái Bình")]
+    assert extract_entities("") == [] and extract_entities("   ") == []
+
+
+def test_pipeline_is_built_once():
+    first = entity_pipeline()
+    t0 = time.perf_counter()
+    for _ in range(5):
+        extract_entities(TEXT)
+    assert entity_pipeline() is first
+    assert time.perf_counter() - t0 < 2.0

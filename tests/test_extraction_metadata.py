@@ -1,0 +1,238 @@
+"""Header parsing on documents written for these tests, one per header variant."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from extraction.metadata import canonical_symbol, extract_metadata
+
+PARTY_2018 = """TỈNH ỦY THÁI BÌNH
+*
+Số 08-CT/TU
+ĐẢNG CỘNG SẢN VIỆT NAM
+Thái Bình, ngày 15 tháng 3 năm 2021
+CHỈ THỊ
+của Ban Thường vụ Tỉnh ủy
+về đẩy mạnh xây dựng nông thôn mới
+giai đoạn 2021 - 2025
+-----
+Thực hiện Nghị quyết Đại hội Đảng bộ tỉnh, Ban Thường vụ Tỉnh ủy yêu cầu các cấp ủy đảng:
+1. Tiếp tục quán triệt sâu rộng mục tiêu xây dựng nông thôn mới.
+Nơi nhận:
+- Ban Bí thư Trung ương Đảng (để b/c),
+- Các huyện ủy, thành ủy,
+- Lưu Văn phòng Tỉnh ủy.
+T/M BAN THƯỜNG VỤ
+BÍ THƯ
+Nguyễn Văn An
+"""
+
+# 1998 typed style: heading first, then the issuer, then number and date on one line
+PARTY_1998 = """ĐẢNG CỘNG SẢN VIỆT NAM
+TỈNH UỶ THÁI BÌNH
+Số 12-NQ/TU Thái Bình, ngày 2 tháng 9 năm 1998
+NGHỊ QUYẾT
+VỀ CÔNG TÁC THUỶ LỢI VỤ ĐÔNG
+Ban Chấp hành Đảng bộ tỉnh họp ngày 30 tháng 8 năm 1998.
+T/M TỈNH UỶ
+PHÓ BÍ THƯ
+Trần Văn Bình
+"""
+
+STATE_CV = """ỦY BAN NHÂN DÂN
+TỈNH THÁI BÌNH
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+Số: 1696 /UBND-NNTNMT
+V/v triển khai kế hoạch
+phòng chống lụt bão năm 2019
+Thái Bình, ngày15 tháng 5 năm 2019
+Kính gửi: Sở Nông nghiệp và Phát triển nông thôn.
+Ủy ban nhân dân tỉnh có ý kiến như sau: triển khai ngay.
+Nơi nhận:
+- Như trên;
+- Lưu: VT.
+KT. CHỦ TỊCH
+PHÓ CHỦ TỊCH
+Lê
+Thị Hoa
+"""
+
+STATE_QD_2026 = """UỶ BAN NHÂN DÂN
+TỈNH HƯNG YÊN
+Số: 2170 /QĐ - UBND
+CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Hưng Yên, ngày 23 tháng 6 năm 2026
+Độc lập - Tự do - Hạnh phúc
+QUYẾT ĐỊNH
+Về việc phê duyệt danh mục hồ sơ lưu trữ
+của các xã thuộc huyện Vũ Thư cũ
+ỦY BAN NHÂN DÂN TỈNH HƯNG YÊN
+Căn cứ Luật Lưu trữ năm 2024;
+QUYẾT ĐỊNH:
+Điều 1. Phê duyệt danh mục.
+TM. ỦY BAN NHÂN DÂN
+CHỦ TỊCH
+Phạm Quang Minh
+"""
+
+EOFFICE_PARTY = """TỈNH UỶ THÁI BÌNH
+*
+Số         -CTr/TU
+
+ĐẢNG CỘNG SẢN VIỆT NAM
+
+Thái Bình, ngày        tháng 8 năm 2026
+
+CHƯƠNG TRÌNH HÀNH ĐỘNG
+thực hiện Kết luận số 75-KL/TW của Bộ Chính trị
+-----
+Thực hiện Kết luận, Tỉnh ủy ban hành chương trình.
+T/M TỈNH ỦY
+PHÓ BÍ THƯ THƯỜNG TRỰC
+
+Hoàng Minh Giang
+"""
+
+TWO_COLUMN_SIGNER = """ĐẢNG BỘ TỈNH THÁI BÌNH ĐẢNG CỘNG SẢN VIỆT NAM
+HUYỆN ỦY ĐÔNG HƯNG
+Đông Hưng, ngày 07 tháng 9 năm 2004
+*
+Số 245 -CV/HU
+về việc tổng kết công tác năm 2004
+Kính gửi: Các chi bộ, đảng bộ cơ sở.
+Đề nghị các chi bộ thực hiện.
+Nơi nhận: T/M BAN THƯỜNG VỤ
+- Như trên (t/h); PHÓ BÍ THƯ
+- Lưu Văn phòng Huyện ủy.
+Đỗ Văn Toàn
+"""
+
+MARKED = """MẬT
+ĐẢNG CỘNG SẢN VIỆT NAM
+TỈNH ỦY THÁI BÌNH
+HỎA TỐC
+Số 445-KL/TƯ
+Thái Bình, ngày 1 tháng 2 năm 2018
+KẾT LUẬN
+CỦA BAN THƯỜNG VỤ TỈNH ỦY VỀ CÔNG TÁC CÁN BỘ
+Ban Thường vụ kết luận như sau.
+"""
+
+
+def test_party_2018_all_fields():
+    m = extract_metadata(PARTY_2018)
+    assert m.doc_type == "Chỉ thị"
+    assert m.number_symbol == "08-CT/TU"
+    assert m.issuer == "TỈNH ỦY THÁI BÌNH"
+    assert m.place == "Thái Bình"
+    assert m.issued_date == date(2021, 3, 15)
+    assert m.subject == "của Ban Thường vụ Tỉnh ủy về đẩy mạnh xây dựng nông thôn mới giai đoạn 2021 - 2025"
+    assert m.signer_title == "BÍ THƯ"
+    assert m.signer_name == "Nguyễn Văn An"
+    assert m.recipients == ["Ban Bí thư Trung ương Đảng (để b/c)", "Các huyện ủy, thành ủy",
+                            "Lưu Văn phòng Tỉnh ủy"]
+    assert m.security_mark is None and m.urgency_mark is None
+    assert set(m.confidence) >= {"doc_type", "number_symbol", "issuer", "issued_date", "signer_name"}
+    assert all(0 < v <= 1 for v in m.confidence.values())
+
+
+def test_party_1998_number_and_date_on_one_line_old_tone_style():
+    m = extract_metadata(PARTY_1998)
+    assert m.issuer == "TỈNH ỦY THÁI BÌNH"  # normalized from "UỶ"
+    assert m.number_symbol == "12-NQ/TU"
+    assert m.place == "Thái Bình"
+    assert m.issued_date == date(1998, 9, 2)
+    assert m.doc_type == "Nghị quyết"
+    assert m.subject == "VỀ CÔNG TÁC THỦY LỢI VỤ ĐÔNG"
+    assert (m.signer_title, m.signer_name) == ("PHÓ BÍ THƯ", "Trần Văn Bình")
+
+
+def test_state_cong_van_vv_lost_space_and_split_name():
+    m = extract_metadata(STATE_CV)
+    assert m.doc_type == "Công văn"
+    assert m.number_symbol == "1696/UBND-NNTNMT"
+    assert m.issuer == "ỦY BAN NHÂN DÂN TỈNH THÁI BÌNH"
+    assert m.issued_date == date(2019, 5, 15)
+    assert m.subject == "V/v triển khai kế hoạch phòng chống lụt bão năm 2019"
+    assert m.signer_title == "PHÓ CHỦ TỊCH"
+    assert m.signer_name == "Lê Thị Hoa"
+    assert m.recipients == ["Như trên", "Lưu: VT"]
+
+
+def test_state_decision_spaced_symbol_interleaved_columns():
+    m = extract_metadata(STATE_QD_2026)
+    assert m.number_symbol == "2170/QĐ-UBND"
+    assert m.doc_type == "Quyết định"
+    assert m.issuer == "ỦY BAN NHÂN DÂN TỈNH HƯNG YÊN"
+    assert m.place == "Hưng Yên" and m.issued_date == date(2026, 6, 23)
+    assert m.subject == "Về việc phê duyệt danh mục hồ sơ lưu trữ của các xã thuộc huyện Vũ Thư cũ"
+    assert (m.signer_title, m.signer_name) == ("CHỦ TỊCH", "Phạm Quang Minh")
+
+
+def test_eoffice_stamped_number_and_day_are_not_invented():
+    m = extract_metadata(EOFFICE_PARTY)
+    assert m.number_symbol == "-CTr/TU"          # what is printed; the number is unknown
+    assert m.confidence["number_symbol"] < 0.5
+    assert m.issued_date is None                  # day missing: no date rather than a wrong one
+    assert m.place == "Thái Bình"
+    assert m.doc_type == "Chương trình hành động"
+    assert m.subject == "thực hiện Kết luận số 75-KL/TW của Bộ Chính trị"
+    assert (m.signer_title, m.signer_name) == ("PHÓ BÍ THƯ THƯỜNG TRỰC", "Hoàng Minh Giang")
+
+
+def test_two_column_signature_read_across_and_superior_issuer():
+    m = extract_metadata(TWO_COLUMN_SIGNER)
+    assert m.issuer == "ĐẢNG BỘ TỈNH THÁI BÌNH - HUYỆN ỦY ĐÔNG HƯNG"
+    assert m.number_symbol == "245-CV/HU"
+    assert m.doc_type == "Công văn"
+    assert m.subject == "về việc tổng kết công tác năm 2004"
+    assert m.issued_date == date(2004, 9, 7)
+    assert (m.signer_title, m.signer_name) == ("PHÓ BÍ THƯ", "Đỗ Văn Toàn")
+    assert m.recipients == ["Như trên (t/h)", "Lưu Văn phòng Huyện ủy"]
+
+
+def test_marks_and_ocr_slip_in_organ_code():
+    m = extract_metadata(MARKED)
+    assert m.security_mark == "MẬT"
+    assert m.urgency_mark == "HỎA TỐC"
+    assert m.number_symbol == "445-KL/TW"
+    assert m.issuer == "TỈNH ỦY THÁI BÌNH"
+    assert m.doc_type == "Kết luận"
+    assert m.subject == "CỦA BAN THƯỜNG VỤ TỈNH ỦY VỀ CÔNG TÁC CÁN BỘ"
+    assert m.signer_name is None and m.recipients == []
+
+
+def test_secret_word_inside_a_subject_is_not_a_mark():
+    text = PARTY_2018.replace("về đẩy mạnh xây dựng nông thôn mới", "về bảo vệ bí mật nhà nước")
+    text = text.replace("CHỈ THỊ", "CHỈ THỊ VỀ BẢO VỆ BÍ MẬT NHÀ NƯỚC KHẨN TRƯƠNG")
+    m = extract_metadata(text)
+    assert m.security_mark is None and m.urgency_mark is None
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("08-CT/TU", "08-CT/TU"),
+    ("1696 /QĐ-UBND", "1696/QĐ-UBND"),
+    ("2170 /QĐ - UBND", "2170/QĐ-UBND"),
+    ("1961/QĐUBND", "1961/QĐ-UBND"),
+    ("445-KL/TƯ", "445-KL/TW"),
+    ("34/2025/NQ-HĐND", "34/2025/NQ-HĐND"),
+    ("224/CĐ-TTg", "224/CĐ-TTg"),
+    ("-CTr/TU", "-CTr/TU"),
+])
+def test_canonical_symbol(raw, expected):
+    assert canonical_symbol(raw)[0] == expected
+
+
+def test_state_number_without_space_after_colon():
+    text = STATE_CV.replace("Số: 1696 /UBND-NNTNMT", "Số:6791 /SNNMT-KHTC")
+    assert extract_metadata(text).number_symbol == "6791/SNNMT-KHTC"
+
+
+def test_header_without_number_or_signature_yields_nulls():
+    m = extract_metadata("Báo cáo tình hình sản xuất vụ chiêm xuân, viết tay, không có tiêu đề.")
+    assert m.number_symbol is None and m.issued_date is None and m.issuer is None
+    assert m.signer_name is None and m.doc_type is None
+    assert extract_metadata("").to_dict()["recipients"] == []
