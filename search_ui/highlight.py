@@ -29,6 +29,20 @@ class HitBox:
     boxes: tuple[tuple[int, int, int, int], ...]
     text: str
 
+    @property
+    def outline(self) -> list[tuple[int, int, int, int]]:
+        """The word boxes joined line by line: one rectangle per line of the hit."""
+        out: list[list[int]] = []
+        for x0, y0, x1, y1 in self.boxes:
+            if out:
+                px0, py0, px1, py1 = out[-1]
+                overlap = min(y1, py1) - max(y0, py0)
+                if overlap > 0.5 * min(y1 - y0, py1 - py0) and x0 >= px0:
+                    out[-1] = [px0, min(y0, py0), max(x1, px1), max(y1, py1)]
+                    continue
+            out.append([x0, y0, x1, y1])
+        return [(a, b, c, d) for a, b, c, d in out]
+
 
 def query_units(query: str) -> list[tuple[str, ...]]:
     """The query as match units: each a tuple of folded tokens that must be adjacent.

@@ -24,7 +24,7 @@ from kholuu.errors import QuerySyntaxError
 from kholuu.settings import load_settings
 from search_ui import images
 from search_ui.app import CSP, create_app
-from search_ui.highlight import find_hits, mark_text, query_units
+from search_ui.highlight import HitBox, find_hits, mark_text, query_units
 from search_ui.params import parse_params
 from search_ui.present import citation, safe_snippet
 from test_web_support import FakeBackend, Seeded, make_backend, seed_catalog
@@ -298,6 +298,8 @@ def test_query_units_and_hit_matching() -> None:
     assert find_hits(words, "") == [] and find_hits(None, "nông") == []
     assert [h.text for h in find_hits([{"text": "hòa", "bbox": [0, 0, 5, 5]}], "hoà")] == ["hòa"]
     assert str(mark_text("a <b> nông thôn", "nong thon")) == "a &lt;b&gt; <mark>nông thôn</mark>"
+    two_lines = HitBox(boxes=((0, 0, 10, 10), (12, 1, 20, 11), (0, 20, 8, 30)), text="a b c")
+    assert two_lines.outline == [(0, 0, 20, 11), (0, 20, 8, 30)]
 
 
 def test_snippets_keep_only_mark_markup() -> None:

@@ -122,8 +122,16 @@
       else if (e.key === "p" || e.key === "k") { e.preventDefault(); show(current - 1, true); }
     });
     var m = /^#hit-(\d+)$/.exec(location.hash);
+    var pm = /^#page-(\d+)$/.exec(location.hash);
     if (m) show(parseInt(m[1], 10) - 1, true);
-    else if (!/^#page-/.test(location.hash)) show(0, false);
+    else if (pm) {
+      /* arrived at a page from the results: start at that page's first hit */
+      var first = hits.findIndex(function (g) {
+        var page = g.closest(".page");
+        return page && parseInt(page.id.slice(5), 10) >= parseInt(pm[1], 10);
+      });
+      show(first < 0 ? 0 : first, false);
+    } else show(0, false);
   }
 
   /* copy the citation */
