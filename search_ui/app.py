@@ -239,7 +239,7 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
             "took_ms": round(outcome.took_ms, 1),
         }
 
-    @app.get("/api/documents/{document_id}", tags=["văn bản"], summary="Một văn bản với các trang")
+    @app.get("/api/documents/{document_id:int}", tags=["văn bản"], summary="Một văn bản với các trang")
     def api_document(request: Request, document_id: int, q: str = "") -> dict[str, Any]:
         """Metadata, entities, pages (text, image URL) and, with `q`, the hit boxes per page."""
         view = state.repo.document(allowed_access_modes(request), document_id)

@@ -18,7 +18,6 @@ from markupsafe import Markup, escape
 
 from kholuu.textnorm import fold, normalize, normalize_query, tokens
 
-_OPERATORS = {"and", "or", "not"}
 _UNIT_RE = re.compile(r'"([^"]*)"|(\S+)')
 
 
@@ -47,8 +46,8 @@ class HitBox:
 def query_units(query: str) -> list[tuple[str, ...]]:
     """The query as match units: each a tuple of folded tokens that must be adjacent.
 
-    Operators (AND, OR, NOT) and excluded words (-word) are dropped: they do not
-    mark anything on the page.
+    The operator OR and excluded words (-word) are dropped: they do not mark
+    anything on the page (the same syntax as ``indexing``'s query parser).
     """
     q = normalize_query(query or "")
     if q.count('"') % 2:
@@ -56,7 +55,7 @@ def query_units(query: str) -> list[tuple[str, ...]]:
     units: list[tuple[str, ...]] = []
     for m in _UNIT_RE.finditer(q):
         phrase, word = m.group(1), m.group(2)
-        if word is not None and (word.startswith("-") or word.lower() in _OPERATORS):
+        if word is not None and (word.startswith("-") or word == "OR"):
             continue
         toks = tuple(fold(t.text).lower() for t in tokens(phrase if phrase is not None else word))
         if toks:

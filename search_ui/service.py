@@ -91,6 +91,9 @@ def run_search(backend: SearchBackend, repo: Repository, params: SearchParams,
     out = SearchOutcome(params=params)
     if params.is_empty:
         return out
+    if not params.q:
+        out.message = "Hãy nhập từ khóa để tìm trong phạm vi đã chọn (hoặc dùng mục Duyệt phông)."
+        return out
     query = params.to_query(access_modes)
     started = time.perf_counter()
     try:

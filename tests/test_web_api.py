@@ -139,6 +139,11 @@ def test_malformed_queries_get_a_friendly_page(env: Env, params: dict[str, str])
     assert api.status_code == 200 and isinstance(api.json()["hits"], list)
 
 
+def test_filters_without_words_ask_for_a_word(env: Env) -> None:
+    r = env.client.get("/search", params={"fonds": "F01"})
+    assert r.status_code == 200 and "Hãy nhập từ khóa" in r.text
+
+
 def test_bad_parameters_are_explained(env: Env) -> None:
     html = env.client.get("/search", params={"q": "nông", "from": "abc"}).text
     assert "không hợp lệ" in html and "abc" in html
@@ -211,7 +216,7 @@ def test_ocr_text_with_markup_is_shown_as_text(env: Env) -> None:
 
 def test_unknown_ids_are_404(env: Env) -> None:
     for url in ("/documents/999999", "/documents/999999/text", "/pages/999999/image",
-                "/api/documents/999999", "/documents/abc", "/pages/abc/image", "/browse/NOPE",
+                "/api/documents/999999", "/api/documents/abc", "/documents/abc", "/pages/abc/image", "/browse/NOPE",
                 "/browse/files/999999"):
         assert env.client.get(url).status_code == 404, url
     assert "Không tìm thấy" in env.client.get("/documents/999999").text
