@@ -1,0 +1,161 @@
+"""Snippets and hit words, computed on the original (normalized) page text.
+
+Matching is done on the folded form; ``textnorm.fold`` maps one character to
+one character, so a match's offsets in the folded text are its offsets in the
+original, and the snippet shows the words with their diacritics intact even
+when the query had none ("nong thon moi" marks "nông thôn mới"). Output is
+HTML-escaped text with ``<mark>…</mark>`` around the hits; nothing else is
+markup. Backends use this for the few hits of one result page only.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from indexing.base import HitPage, IndexPage
+from indexing.query import ParsedQuery
+from kholuu.textnorm import fold
+
+SNIPPET_CHARS = 240
+_TOKEN_RE = re.compile(r"[^\W_]+")   # same token rule as indexing.query / FTS5 unicode61
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int
+    end: int
+    group: int        # which required group of the query it satisfies
+    exact: bool       # the accents are as typed (or the term had none)
+
+
+def find_matches(text: str, query: ParsedQuery) -> list[Match]:
+    """Every occurrence of a positive query term in ``text``, in text order."""
+    toks = [(m.start(), m.end(), m.group(0).lower()) for m in _TOKEN_RE.finditer(text)]
+    if not toks:
+        return []
+    folded = [fold(t[2]) for t in toks]
+    where: dict[str, list[int]] = {}
+    for i, f in enumerate(folded):
+        where.setdefault(f, []).append(i)
+    found: dict[tuple[int, int], Match] = {}
+    for g, group in enumerate(query.groups):
+        for term in group:
+            ft, n = term.folded, len(term.tokens)
+            for i in where.get(ft[0], ()):
+                if i + n > len(toks) or tuple(folded[i:i + n]) != ft:
+                    continue
+                exact = not term.has_diacritics or all(toks[i + k][2] == term.tokens[k] for k in range(n))
+                key = (toks[i][0], toks[i + n - 1][1])
+                prev = found.get(key)
+                if prev is None or (exact and not prev.exact):
+                    found[key] = Match(key[0], key[1], g, exact)
+    return sorted(found.values(), key=lambda m: (m.start, -m.end))
+
+
+def _merge(text: str, matches: Sequence[Match]) -> list[tuple[int, int]]:
+    """Spans to mark: overlapping hits, or hits separated only by spaces, become one."""
+    spans: list[tuple[int, int]] = []
+    for m in sorted(matches, key=lambda m: m.start):
+        if spans and (m.start <= spans[-1][1] or not text[spans[-1][1]:m.start].strip()):
+            spans[-1] = (spans[-1][0], max(spans[-1][1], m.end))
+        else:
+            spans.append((m.start, m.end))
+    return spans
+
+
+def _window(text: str, matches: Sequence[Match], width: int) -> tuple[int, int]:
+    """The part of ``text`` with the most different query groups in ``width`` chars."""
+    if not matches:
+        return 0, min(len(text), width)
+    best, best_key = matches[0].start, (-1, 0)
+    for m in matches:
+        lo = max(0, m.start - width // 4)
+        inside = [x for x in matches if x.start >= lo and x.end <= lo + width]
+        key = (len({x.group for x in inside}), sum(x.exact for x in inside))
+        if key > best_key:
+            best, best_key = lo, key
+    start = best
+    if start > 0:   # begin at a word boundary
+        space = text.rfind(" ", max(0, start - 20), start + 1)
+        start = space + 1 if space >= 0 else start
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.find(" ", end, end + 20)
+        end = space if space >= 0 else end
+    return start, end
+
+
+def build_snippet(text: str, query: ParsedQuery | None, *, width: int = SNIPPET_CHARS,
+                  matches: Sequence[Match] | None = None) -> str:
+    """Escaped text around the best hits, each hit in ``<mark>``; diacritics intact."""
+    if matches is None:
+        matches = find_matches(text, query) if query is not None else []
+    start, end = _window(text, matches, width)
+    spans = [(max(s, start), min(e, end)) for s, e in _merge(text, matches) if e > start and s < end]
+    out: list[str] = ["… "] if start > 0 else []
+    pos = start
+    for s, e in spans:
+        out.append(html.escape(text[pos:s], quote=False))
+        out.append("<mark>" + html.escape(text[s:e], quote=False) + "</mark>")
+        pos = e
+    out.append(html.escape(text[pos:end], quote=False))
+    if end < len(text):
+        out.append(" …")
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def matched_words(text: str, matches: Sequence[Match]) -> list[str]:
+    """The words (syllables) of the hits as written on the page, first occurrence order."""
+    seen: dict[str, None] = {}
+    for m in matches:
+        for t in _TOKEN_RE.findall(text[m.start:m.end]):
+            seen.setdefault(t, None)
+    return list(seen)
+
+
+@dataclass
+class DocumentHits:
+    best_page: int | None
+    snippet: str
+    pages: list[HitPage]
+
+
+def _page_rank(text: str, matches: Sequence[Match], query: ParsedQuery) -> tuple[int, int, int, int]:
+    groups = len({m.group for m in matches})
+    exact = sum(m.exact for m in matches)
+    lowered = fold(text).lower()
+    phrases = sum(" ".join(fold(t) for t in run) in lowered for run in query.runs)
+    return groups, phrases, exact, len(matches)
+
+
+def document_hits(pages: Sequence[IndexPage], query: ParsedQuery | None, *,
+                  fallback: str = "", width: int = SNIPPET_CHARS) -> DocumentHits:
+    """Best page, snippet and per-page hit words of one document.
+
+    Without a query (browsing by filters) the snippet is the start of the
+    document, or ``fallback`` (the subject) when it has no text.
+    """
+    if query is None:
+        first = next((p for p in pages if p.text.strip()), None)
+        text = first.text if first else fallback
+        return DocumentHits(best_page=pages[0].page_no if pages else None,
+                            snippet=build_snippet(text, None, width=width), pages=[])
+    hit_pages: list[HitPage] = []
+    best: tuple[tuple[int, int, int, int], int, IndexPage, list[Match]] | None = None
+    for p in pages:
+        matches = find_matches(p.text, query)
+        if not matches:
+            continue
+        hit_pages.append(HitPage(page_no=p.page_no, page_id=p.page_id, terms=matched_words(p.text, matches)))
+        rank = _page_rank(p.text, matches, query)
+        if best is None or rank > best[0]:
+            best = (rank, p.page_no, p, matches)
+    if best is None:   # matched on metadata only (subject, number): show that
+        return DocumentHits(best_page=pages[0].page_no if pages else None,
+                            snippet=build_snippet(fallback or (pages[0].text if pages else ""), query, width=width),
+                            pages=[])
+    return DocumentHits(best_page=best[1], snippet=build_snippet(best[2].text, query, width=width,
+                                                                 matches=best[3]), pages=hit_pages)

@@ -1,0 +1,226 @@
+"""Search behaviour contract, run against every backend (only the embedded one so far).
+
+The corpus is written for these tests. To run the same assertions against
+Elasticsearch, add its name to ``BACKENDS`` and a branch in ``make_backend``.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from indexing.base import IndexDocument, IndexPage, SearchBackend, SearchQuery, SearchResult
+from kholuu.errors import QuerySyntaxError
+
+BACKENDS = ["embedded"]
+PUBLIC = ("public",)
+ALL = ("public", "conditional", "secret")
+
+
+def make_backend(name: str, tmp_path: Path) -> SearchBackend:
+    if name == "embedded":
+        from indexing.embedded import EmbeddedBackend
+
+        return EmbeddedBackend(tmp_path / "index" / "search.sqlite")
+    raise AssertionError(name)
+
+
+def doc(id: int, pages: list[str], *, fonds: str = "12", doc_type: str | None = "Chỉ thị",
+        number: str | None = None, issuer: str | None = "Tỉnh ủy Thái Bình", year: int | None = 2021,
+        subject: str | None = None, access: str = "public", register: str | None = "01",
+        file_number: str | None = None, entities: list[tuple[str, str]] | None = None) -> IndexDocument:
+    return IndexDocument(
+        id=id, fonds=fonds, fonds_name=f"Phông {fonds}", register=register, file_number=file_number or str(300 + id),
+        doc_type=doc_type, number_symbol=number, issuer=issuer, place="Thái Bình",
+        issued_date=date(year, 3, id % 28 + 1) if year else None, subject=subject, signer_name=None,
+        access_mode=access, pages=[IndexPage(page_id=id * 100 + i, page_no=i, text=t) for i, t in enumerate(pages, 1)],
+        entities=entities or [])
+
+
+CORPUS = [
+    doc(1, ["TỈNH ỦY THÁI BÌNH\nSố 08-CT/TU\nCHỈ THỊ về công tác năm 2021",
+            "Đẩy mạnh xây dựng nông thôn mới trên địa bàn tỉnh, nâng cao đời sống nông dân."],
+        number="08-CT/TU", subject="Về xây dựng nông thôn mới", file_number="345",
+        entities=[("PER", "Nguyễn Văn An"), ("LOC", "Thái Bình")]),
+    doc(2, ["Mới đây, nông dân ở thôn Đông đã hoàn thành kế hoạch vụ chiêm."], doc_type="Nghị quyết",
+        number="15-NQ/TU", year=2015, entities=[("LOC", "Đông Hưng")]),
+    doc(3, ["Phòng chống ma túy: ma túy, ma túy và ma túy trong thanh niên; ma túy là hiểm họa."],
+        fonds="07", doc_type="Báo cáo", issuer="Huyện ủy Đông Hưng", year=2010),
+    doc(4, ["Quy định mã số hồ sơ lưu trữ của cơ quan."], fonds="07", doc_type="Thông báo", year=2018),
+    doc(5, ["Phong trào Bà má miền Nam được nhân dân hưởng ứng."], doc_type="Báo cáo", year=1975,
+        entities=[("PER", "Nguyễn Văn An")]),
+    doc(6, ["Ban Thường vụ Tỉnh uỷ quyết định thành lập đoàn kiểm tra."], doc_type="Quyết định", year=1998,
+        issuer="Ban Thường vụ Tỉnh ủy"),
+    doc(7, ["BTV Tỉnh ủy họp bàn về nông thôn mới và an ninh."], access="secret", fonds="99", year=2022,
+        entities=[("PER", "Trần Văn Mật")]),
+    doc(8, ["Kết quả xây dựng nông thôn mới giai đoạn 2016-2020."], access="conditional", fonds="99",
+        doc_type="Báo cáo", year=2020),
+    doc(9, ["Văn bản có ký tự lạ <script>alert(1)</script> & nông thôn"], doc_type=None, year=None, issuer=None),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchBackend]:
+    b = make_backend(request.param, tmp_path)
+    b.index(CORPUS)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def run(b: SearchBackend, text: str, **kw) -> SearchResult:
+    kw.setdefault("access_modes", PUBLIC)
+    kw.setdefault("limit", 50)
+    return b.search(SearchQuery(text=text, **kw))
+
+
+def ids(result: SearchResult) -> list[int]:
+    return [h.id for h in result.hits]
+
+
+def facet(result: SearchResult, key: str) -> dict[str, int]:
+    return {v.value: v.count for v in result.facets.get(key, [])}
+
+
+def test_with_and_without_diacritics_find_the_same_documents(backend):
+    a, b = run(backend, "nông thôn mới"), run(backend, "nong thon moi")
+    assert set(ids(a)) == set(ids(b)) == {1, 2}
+    assert a.total == b.total == 2
+
+
+def test_adjacent_words_rank_first(backend):
+    assert ids(run(backend, "nông thôn mới"))[0] == 1
+    assert ids(run(backend, "nong thon moi"))[0] == 1
+    assert ids(run(backend, '"nông thôn mới"')) == [1]
+
+
+def test_diacritic_query_ranks_exact_matches_first(backend):
+    r = run(backend, "mã")
+    assert ids(r)[0] == 4                    # one "mã" beats five "ma"
+    assert set(ids(r)) == {3, 4, 5}          # accent-free and other forms still found, after
+    assert ids(run(backend, "má"))[0] == 5
+    assert set(ids(run(backend, "ma"))) == {3, 4, 5}
+
+
+def test_old_and_new_tone_placement_match(backend):
+    assert set(ids(run(backend, "Tỉnh uỷ quyết định"))) == set(ids(run(backend, "Tỉnh ủy quyết định"))) == {6}
+
+
+def test_abbreviation_finds_full_form_and_back(backend):
+    assert set(ids(run(backend, "BTV", access_modes=ALL))) == {6, 7}
+    assert set(ids(run(backend, "Ban Thường vụ", access_modes=ALL))) == {6, 7}
+
+
+def test_exclusion_and_or(backend):
+    assert ids(run(backend, "nông thôn -mới")) == [9]
+    assert set(ids(run(backend, '"ma túy" OR "mã số"'))) == {3, 4}
+
+
+def test_filters(backend):
+    assert set(ids(run(backend, "nông", fonds="12"))) == {1, 2, 9}
+    assert ids(run(backend, "nông", doc_type="CT")) == [1]
+    assert ids(run(backend, "nông", doc_type="Chỉ thị")) == [1]
+    assert ids(run(backend, "nông", doc_type="chi thi")) == [1]
+    assert ids(run(backend, "nông", year_from=2014, year_to=2016)) == [2]
+    assert ids(run(backend, "nông", entity=("PER", "Nguyễn Văn An"))) == [1]
+    assert ids(run(backend, "nông", register="01", file_number="345")) == [1]
+    assert set(ids(run(backend, "", issuer="Huyện ủy Đông Hưng"))) == {3}
+    assert run(backend, "nông", fonds="nope").total == 0
+
+
+def test_facets_count_documents(backend):
+    r = run(backend, "nông")
+    assert r.total == 3
+    assert facet(r, "fonds") == {"12": 3}
+    assert facet(r, "doc_type") == {"Chỉ thị": 1, "Nghị quyết": 1}
+    assert facet(r, "year") == {"2021": 1, "2015": 1}
+    assert facet(r, "person") == {"Nguyễn Văn An": 1}
+    assert facet(r, "place") == {"Thái Bình": 1, "Đông Hưng": 1}
+    assert facet(r, "issuer") == {"Tỉnh ủy Thái Bình": 2}
+    labels = {v.value: v.label for v in r.facets["fonds"]}
+    assert labels == {"12": "Phông 12"}
+
+
+def test_access_modes_hide_documents_from_hits_totals_and_facets(backend):
+    r = run(backend, "nông thôn mới")
+    assert 7 not in ids(r) and 8 not in ids(r) and r.total == 2
+    assert "99" not in facet(r, "fonds") and "Trần Văn Mật" not in facet(r, "person")
+    r = run(backend, "nông thôn mới", access_modes=("public", "conditional"))
+    assert set(ids(r)) == {1, 2, 8} and facet(r, "fonds")["99"] == 1
+    r = run(backend, "nông thôn mới", access_modes=ALL)
+    assert set(ids(r)) == {1, 2, 7, 8} and facet(r, "person")["Trần Văn Mật"] == 1
+    assert run(backend, "nông", access_modes=()).total == 0
+    assert run(backend, "", access_modes=PUBLIC).total == 7
+
+
+def test_reindexing_replaces_documents(backend):
+    before = backend.count()
+    backend.index(CORPUS)
+    assert backend.count() == before == len(CORPUS)
+    assert run(backend, "nông thôn mới").total == 2
+    changed = doc(2, ["Hợp tác xã chăn nuôi lợn."], doc_type="Nghị quyết", year=2015)
+    backend.index([changed])
+    assert backend.count() == len(CORPUS)
+    assert set(ids(run(backend, "nông thôn mới"))) == {1}
+    assert ids(run(backend, "chăn nuôi")) == [2]
+    backend.delete([2, 4])
+    assert backend.count() == len(CORPUS) - 2 and run(backend, "chăn nuôi").total == 0
+    backend.clear()
+    assert backend.count() == 0 and run(backend, "nông").total == 0
+
+
+def test_snippet_marks_original_words_for_a_folded_query(backend):
+    hit = run(backend, "nong thon moi").hits[0]
+    assert hit.id == 1 and hit.best_page == 2
+    assert "<mark>nông thôn mới</mark>" in hit.snippet
+    assert [p.page_no for p in hit.pages] == [2]
+    assert {"nông", "thôn", "mới"} <= set(hit.pages[0].terms)
+    assert hit.citation == "Phông 12, Mục lục 01, Hồ sơ 345, tờ 2"
+
+
+def test_snippet_is_escaped(backend):
+    hit = run(backend, "nông thôn", doc_type=None, fonds="12", year_to=None).hits
+    odd = next(h for h in hit if h.id == 9)
+    assert "<script>" not in odd.snippet and "&lt;script&gt;" in odd.snippet
+    assert odd.snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+
+
+def test_sorting_and_paging(backend):
+    asc = ids(run(backend, "", sort="date_asc"))
+    desc = ids(run(backend, "", sort="date_desc"))
+    assert asc[:3] == [5, 6, 3] and desc[:2] == [1, 4]
+    assert asc[-1] == 9 and desc[-1] == 9      # no date: last either way
+    page2 = ids(run(backend, "", sort="date_asc", offset=2, limit=2))
+    assert page2 == asc[2:4]
+
+
+def test_malformed_query_gets_a_clear_message(backend):
+    with pytest.raises(QuerySyntaxError, match="loại trừ"):
+        run(backend, "-nông")
+    with pytest.raises(QuerySyntaxError, match="500"):
+        run(backend, "nông " * 200)
+    assert run(backend, 'NEAR(nông "thôn').total == 0   # literal text, no FTS syntax error
+
+
+def test_concurrent_searches_from_threads(backend):
+    errors: list[BaseException] = []
+    totals: list[int] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(20):
+                totals.append(run(backend, "nông thôn mới").total)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and set(totals) == {2}
