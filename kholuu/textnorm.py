@@ -178,3 +178,210 @@ def exact_form(text: str) -> str:
 def folded_form(text: str) -> str:
     """Lower-cased, accent-free normalized text: the folded index form."""
     return fold(normalize(text)).lower()
+
+
+# --------------------------------------------------------------------------
+# Lost spaces (e-office and OCR artefacts). Separate from ``normalize`` on
+# purpose: it changes lengths, so it is applied where offsets do not matter
+# (metadata parsing, queries), never to text whose offsets are stored.
+
+_LOST_SPACE_WORD_DIGIT = re.compile(r"(?<![\w])(ngày|tháng|năm|Ngày|Tháng|Năm|Số|số)(?=\d)")
+_LOST_SPACE_DIGIT_WORD = re.compile(r"(?<=\d)(tháng|năm)(?![\w])")
+_WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+def _is_title_syllable(s: str) -> bool:
+    return s[:1].isupper() and s[1:].islower()
+
+
+def repair_spaces(text: str) -> str:
+    """Put back spaces lost between syllables: "BộChính trị" → "Bộ Chính trị",
+    "ngày15 tháng 5" → "ngày 15 tháng 5", "tháng 01năm" → "tháng 01 năm".
+
+    Only the two safe cases are repaired: a title-case syllable glued to the
+    next title-case syllable, and the date words glued to their numbers.
+    Codes such as "TTg", "CTr", "QH15" and "COVID-19" are left alone.
+    """
+    if not text:
+        return ""
+    text = _LOST_SPACE_WORD_DIGIT.sub(r"\1 ", text)
+    text = _LOST_SPACE_DIGIT_WORD.sub(r" \1", text)
+
+    def camel(m: re.Match[str]) -> str:
+        word = m.group(0)
+        for k in range(2, len(word) - 1):
+            left, right = word[:k], word[k:]
+            if word[k - 1].islower() and word[k].isupper() and _is_title_syllable(left) and len(left) <= 7 \
+                    and len(right) >= 2 and right[1].islower():
+                return left + " " + camel(re.match(r".+", right))  # type: ignore[arg-type]
+        return word
+
+    return _WORD_RE.sub(camel, text)
+
+
+# --------------------------------------------------------------------------
+# Legacy 8-bit encodings of born-digital files: TCVN3 (ABC) and VNI Windows.
+# Both are read as Latin-1 characters (that is how the bytes appear once a
+# file is decoded as Latin-1/cp1252, and how .doc extracts show them).
+
+class LegacyEncodingError(Exception):
+    """Text is neither Unicode Vietnamese nor TCVN3/VNI (see ``decode_legacy``)."""
+
+
+# TCVN3 (ABC): one byte per lower-case toned letter; capitals only for the bare
+# letters. Keys are the Latin-1 characters of the bytes.
+_TCVN3 = {
+    "µ": "à", "¸": "á", "¶": "ả", "·": "ã", "¹": "ạ",
+    "¨": "ă", "»": "ằ", "¾": "ắ", "¼": "ẳ", "½": "ẵ", "Æ": "ặ",
+    "©": "â", "Ç": "ầ", "Ê": "ấ", "È": "ẩ", "É": "ẫ", "Ë": "ậ",
+    "®": "đ",
+    "Ì": "è", "Ð": "é", "Î": "ẻ", "Ï": "ẽ", "Ñ": "ẹ",
+    "ª": "ê", "Ò": "ề", "Õ": "ế", "Ó": "ể", "Ô": "ễ", "Ö": "ệ",
+    "×": "ì", "Ý": "í", "Ø": "ỉ", "Ü": "ĩ", "Þ": "ị",
+    "ß": "ò", "ã": "ó", "á": "ỏ", "â": "õ", "ä": "ọ",
+    "«": "ô", "å": "ồ", "è": "ố", "æ": "ổ", "ç": "ỗ", "é": "ộ",
+    "¬": "ơ", "ê": "ờ", "í": "ớ", "ë": "ở", "ì": "ỡ", "î": "ợ",
+    "ï": "ù", "ó": "ú", "ñ": "ủ", "ò": "ũ", "ô": "ụ",
+    "\u00ad": "ư", "õ": "ừ", "ø": "ứ", "ö": "ử", "÷": "ữ", "ù": "ự",
+    "ú": "ỳ", "ý": "ý", "û": "ỷ", "ü": "ỹ", "þ": "ỵ",
+    "¡": "Ă", "¢": "Â", "§": "Đ", "£": "Ê", "¤": "Ô", "¥": "Ơ", "¦": "Ư",
+}
+# characters that never occur in Unicode Vietnamese text but do in TCVN3
+_TCVN3_ONLY = set("µ¸¶·¹¨»¾¼½Æ©ÇËÐÎÏÑªÖ×ØÜÞßåæçëîïñöø÷þûü¡¢§£¤¥¦®«¬\u00ad")
+
+# VNI Windows: base letter followed by a mark character.
+_VNI_TONES = {"ù": "\u0301", "ø": "\u0300", "û": "\u0309", "õ": "\u0303", "ï": "\u0323"}
+_VNI_TONES_UP = {"Ù": "\u0301", "Ø": "\u0300", "Û": "\u0309", "Õ": "\u0303", "Ï": "\u0323"}
+_VNI_CIRC = {"â": "", "á": "\u0301", "à": "\u0300", "å": "\u0309", "ã": "\u0303", "ä": "\u0323"}
+_VNI_CIRC_UP = {"Â": "", "Á": "\u0301", "À": "\u0300", "Å": "\u0309", "Ã": "\u0303", "Ä": "\u0323"}
+_VNI_BREVE = {"ê": "", "é": "\u0301", "è": "\u0300", "ú": "\u0309", "ü": "\u0303", "ë": "\u0323"}
+_VNI_BREVE_UP = {"Ê": "", "É": "\u0301", "È": "\u0300", "Ú": "\u0309", "Ü": "\u0303", "Ë": "\u0323"}
+
+
+def _vni_table() -> dict[str, str]:
+    t: dict[str, str] = {}
+
+    def put(key: str, base: str, mark: str) -> None:
+        t[key] = unicodedata.normalize("NFC", base + mark)
+
+    for v in "aeiouy":
+        for k, mark in _VNI_TONES.items():
+            put(v + k, v, mark)
+        for k, mark in _VNI_TONES_UP.items():
+            put(v.upper() + k, v.upper(), mark)
+    for v, circ in (("a", "\u0302"), ("e", "\u0302"), ("o", "\u0302")):
+        for k, mark in _VNI_CIRC.items():
+            put(v + k, v + circ, mark)
+        for k, mark in _VNI_CIRC_UP.items():
+            put(v.upper() + k, v.upper() + circ, mark)
+    for k, mark in _VNI_BREVE.items():
+        put("a" + k, "a\u0306", mark)
+    for k, mark in _VNI_BREVE_UP.items():
+        put("A" + k, "A\u0306", mark)
+    # horned letters: ơ = "ô", ư = "ö"; their tones follow
+    for key, base in (("ô", "o\u031b"), ("ö", "u\u031b"), ("Ô", "O\u031b"), ("Ö", "U\u031b")):
+        put(key, base, "")
+        for k, mark in {**_VNI_TONES, **_VNI_TONES_UP}.items():
+            put(key + k, base, mark)
+    t.update({"í": "í", "ì": "ì", "æ": "ỉ", "ó": "ĩ", "ò": "ị", "Í": "Í", "Ì": "Ì", "Æ": "Ỉ", "Ó": "Ĩ",
+              "Ò": "Ị", "î": "ỵ", "Î": "Ỵ", "ñ": "đ", "Ñ": "Đ"})
+    return t
+
+
+_VNI = _vni_table()
+_VNI_RE = re.compile("|".join(sorted(map(re.escape, _VNI), key=len, reverse=True)))
+_VNI_BASES = set("aeiouyAEIOUYôöÔÖ")
+_VNI_PAIR_RE = re.compile(r"[aeiouyAEIOUYôöÔÖ][ùøûõïâáàåãäêéèúüëÙØÛÕÏÂÁÀÅÃÄÊÉÈÚÜË]")
+_UNICODE_VI_RE = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯ\u1ea0-\u1ef9]")
+_MOJIBAKE_RE = re.compile(r"(?:Ã.|áº|á»|Æ°|Ä‘|Ä|Æ¡)")
+
+
+def detect_encoding(text: str) -> str:
+    """"unicode", "tcvn3", "vni", "ascii" or "unknown" for a piece of text."""
+    if not text or all(ord(c) < 128 for c in text):
+        return "ascii"
+    n = max(1, sum(1 for c in text if c.isalpha()))
+    # a VNI mark always follows its vowel; a TCVN3 letter stands for the vowel itself
+    tcvn = sum(1 for i, c in enumerate(text) if c in _TCVN3_ONLY and (i == 0 or text[i - 1] not in _VNI_BASES))
+    vni = len(_VNI_PAIR_RE.findall(text)) + text.count("ñ") + text.count("Ñ")
+    uni = len(_UNICODE_VI_RE.findall(text))
+    if uni / n > 0.05 and uni > 2 * (tcvn + vni):
+        return "unicode"
+    if tcvn >= 2 and tcvn >= vni:
+        return "tcvn3"
+    if vni >= 2:
+        return "vni"
+    if uni:
+        return "unicode"
+    return "unknown"
+
+
+def _restore_caps(original: str, converted: str) -> str:
+    """TCVN3 capitals were typed in an upper-case font with lower-case codes.
+
+    A word whose ASCII letters are all capitals (two at least) is a capitalized
+    word; on a line where every word with ASCII letters is such a word, the
+    whole line is (so "X·" in "CéNG HOµ X· HéI" is "XÃ", but "X·" alone is "Xã").
+    """
+    out_lines = []
+    for o_line, c_line in zip(original.split("\n"), converted.split("\n")):
+        o_words, c_words = re.split(r"(\s+)", o_line), re.split(r"(\s+)", c_line)
+        flags = []
+        for o in o_words:
+            letters = [ch for ch in o if ch.isascii() and ch.isalpha()]
+            flags.append(None if not letters else (all(ch.isupper() for ch in letters), len(letters)))
+        known = [f for f in flags if f is not None and f[1] >= 2]
+        caps_line = len(known) >= 2 and all(f[0] for f in known)
+        words = []
+        for c, f in zip(c_words, flags):
+            if f is not None and f[0] and (f[1] >= 2 or caps_line):
+                c = c.upper()
+            words.append(c)
+        out_lines.append("".join(words))
+    return "\n".join(out_lines)
+
+
+def decode_legacy(text: str) -> str:
+    """Convert TCVN3 (ABC) or VNI text to Unicode (NFC); Unicode passes unchanged.
+
+    Also repairs UTF-8 that was read as cp1252 ("Viá»‡t" → "Việt"). Raises
+    ``LegacyEncodingError`` for non-ASCII text that is none of these.
+    """
+    kind = detect_encoding(text)
+    if kind in ("ascii", "unicode"):
+        if kind == "unicode" or not _MOJIBAKE_RE.search(text):
+            return text
+    if _MOJIBAKE_RE.search(text):
+        try:
+            fixed = text.encode("cp1252").decode("utf-8")
+            if detect_encoding(fixed) == "unicode":
+                return fixed
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    if kind == "tcvn3":
+        converted = "".join(_TCVN3.get(c, c) for c in text)
+        return unicodedata.normalize("NFC", _restore_caps(text, converted))
+    if kind == "vni":
+        return unicodedata.normalize("NFC", _VNI_RE.sub(lambda m: _VNI[m.group(0)], text))
+    raise LegacyEncodingError("text is neither Unicode Vietnamese nor TCVN3/VNI")
+
+
+def decode_bytes(data: bytes) -> str:
+    """Bytes of a text file → Unicode: UTF-8 (with or without BOM, UTF-16 with a
+    BOM), or 8-bit TCVN3/VNI. Raises ``LegacyEncodingError`` otherwise."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return decode_legacy(data.decode("utf-16"))
+        except UnicodeDecodeError:
+            raise LegacyEncodingError("not valid UTF-16 text") from None
+    if b"\x00" in data:
+        raise LegacyEncodingError("binary data, not text")
+    try:
+        return decode_legacy(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("latin-1")
+    kind = detect_encoding(text)
+    if kind in ("tcvn3", "vni"):
+        return decode_legacy(text)
+    raise LegacyEncodingError("not UTF-8 text and not TCVN3/VNI")
