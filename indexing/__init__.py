@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kholuu.settings import Settings
 
 CHUNK = 200
+ELASTIC_MODULE = "indexing.elastic"   # the optional Elasticsearch backend (ElasticBackend(settings))
 
 __all__ = ["open_backend", "build_index_documents", "index_documents", "rebuild_index", "search"]
 
@@ -31,10 +32,10 @@ def open_backend(settings: "Settings") -> SearchBackend:
         from indexing.embedded import EmbeddedBackend
 
         return EmbeddedBackend(settings.embedded_index_path)
-    if importlib.util.find_spec("indexing.elastic") is None:
+    if importlib.util.find_spec(ELASTIC_MODULE) is None:
         raise SearchError(f"KHOLUU_ELASTICSEARCH_URL={settings.elasticsearch_url}: this installation has no "
-                          "Elasticsearch backend (indexing/elastic.py); unset the variable to use the embedded index")
-    module = importlib.import_module("indexing.elastic")
+                          f"Elasticsearch backend ({ELASTIC_MODULE}); unset the variable to use the embedded index")
+    module = importlib.import_module(ELASTIC_MODULE)
     return module.ElasticBackend(settings)
 
 
