@@ -40,6 +40,15 @@ DOC_TYPE_CODES = {
 }
 
 
+# Layout prefixes of body paragraphs (see documents.yaml); the rest is printed text.
+MARKUP = {"^ ": "centre", "# ": "heading", "> ": "block"}
+
+
+def strip_markup(paragraph: str) -> str:
+    """A body paragraph as printed, without its layout prefix (``^ ``, ``# ``, ``> ``)."""
+    return paragraph[2:] if paragraph[:2] in MARKUP else paragraph
+
+
 class SampleError(KholuuError):
     """The sample document file is malformed (names the file, document and field)."""
 
@@ -108,8 +117,9 @@ class SampleDocument:
     def printed_text(self) -> str:
         """Every string the renderer prints, for glyph checks and word counts."""
         parts = [*self.superior, *self.issuer, "*", self.number_line, "ĐẢNG CỘNG SẢN VIỆT NAM",
-                 self.date_line, self.title, *self.subject, *self.body, *self.signature.authority,
-                 self.signature.title, self.signature.name, "Nơi nhận:", *self.recipients]
+                 self.date_line, self.title, *self.subject, *map(strip_markup, self.body),
+                 *self.signature.authority, self.signature.title, self.signature.name, "Nơi nhận:",
+                 *self.recipients]
         return "\n".join(p for p in parts if p)
 
     def expected(self) -> DocumentMetadata:
@@ -143,8 +153,12 @@ def _strings(value: Any, source: Path, doc: str, name: str, *, required: bool = 
         value = []
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise _fail(source, doc, f"field {name!r} must be a list of non-empty strings")
+    if not isinstance(value, list):
+        raise _fail(source, doc, f"field {name!r} must be a list of strings")
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise _fail(source, doc, f"field {name!r}: {item!r} is not a non-empty string "
+                                     "(quote items that contain ': ' or start with '#', '>', '-')")
     if required and not value:
         raise _fail(source, doc, f"field {name!r} is empty")
     return tuple(v.strip() for v in value)
@@ -260,6 +274,6 @@ from kholuu.samples.render import (  # noqa: E402  (re-exported API)
 )
 
 __all__ = [
-    "SampleDocument", "Signature", "SampleError", "load_samples", "sample_by_id",
+    "SampleDocument", "Signature", "SampleError", "load_samples", "sample_by_id", "strip_markup",
     "render_document", "write_sample_batch", "ground_truth", "missing_glyphs",
 ]

@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 from kholuu.errors import KholuuError
+from kholuu.samples import MARKUP, strip_markup
 
 if TYPE_CHECKING:
     from kholuu.samples import SampleDocument
@@ -311,12 +312,13 @@ class _Layout:
         st = self.st
         pt = st.body_pt
         face, indent, align = "r", 10 * MM, "justify" if st.justify else "left"
-        if para.startswith("^ "):
-            face, indent, align, para = "b", 0.0, "centre", para[2:]
-        elif para.startswith("# "):
-            face, align, para = "b", "left", para[2:]
-        elif para.startswith("> "):
-            indent, align, para = self.width * 0.18, "block", para[2:]
+        kind, para = MARKUP.get(para[:2], ""), strip_markup(para)
+        if kind == "centre":
+            face, indent, align = "b", 0.0, "centre"
+        elif kind == "heading":
+            face, align = "b", "left"
+        elif kind == "block":
+            indent, align = self.width * 0.18, "block"
         box_left = self.left + (indent if align == "block" else 0.0)
         box_width = self.width - (indent if align == "block" else 0.0)
         lines = self.wrap(para, box_width, face, pt, 0.0 if align in ("centre", "block") else indent)
