@@ -16,9 +16,12 @@ from typing import Any, Sequence
 
 from markupsafe import Markup, escape
 
-from kholuu.textnorm import fold, normalize, normalize_query, tokens
+from indexing.abbrev import expand_query
+from indexing.query import parse_query, query_tokens
+from kholuu.errors import QuerySyntaxError
+from kholuu.textnorm import fold, normalize
 
-_UNIT_RE = re.compile(r'"([^"]*)"|(\S+)')
+_TOKEN_RE = re.compile(r"[^\W_]+")   # the index's token rule (indexing.query)
 
 
 @dataclass(frozen=True)
@@ -46,28 +49,18 @@ class HitBox:
 def query_units(query: str) -> list[tuple[str, ...]]:
     """The query as match units: each a tuple of folded tokens that must be adjacent.
 
-    The operator OR and excluded words (-word) are dropped: they do not mark
-    anything on the page (the same syntax as ``indexing``'s query parser).
+    The query is read by ``indexing``'s own parser with its abbreviation
+    expansion, so the image shows what the index matched: "BTV" also marks
+    "Ban Thường vụ", a quoted phrase or "08-CT/TU" only as adjacent words,
+    excluded words (-word) nothing. Longest units come first, so a phrase
+    claims its words before a single syllable does.
     """
-    q = normalize_query(query or "")
-    if q.count('"') % 2:
-        q = q.replace('"', " ")
-    units: list[tuple[str, ...]] = []
-    for m in _UNIT_RE.finditer(q):
-        phrase, word = m.group(1), m.group(2)
-        if word is not None and (word.startswith("-") or word == "OR"):
-            continue
-        toks = tuple(fold(t.text).lower() for t in tokens(phrase if phrase is not None else word))
-        if toks:
-            units.append(toks)   # a phrase or a compound ("08-CT/TU") stays one unit
-    # longest first, so a phrase claims its words before its single syllables
-    seen: set[tuple[str, ...]] = set()
-    out = []
-    for u in sorted(units, key=len, reverse=True):
-        if u not in seen:
-            seen.add(u)
-            out.append(u)
-    return out
+    try:
+        parsed = expand_query(parse_query(query or ""))
+    except QuerySyntaxError:
+        return []
+    units = dict.fromkeys(tuple(fold(t).lower() for t in term.tokens) for term in parsed.terms)
+    return sorted((u for u in units if u), key=len, reverse=True)
 
 
 def _bbox(word: dict[str, Any]) -> tuple[int, int, int, int] | None:
@@ -91,8 +84,8 @@ def find_hits(words: Sequence[dict[str, Any]] | None, query: str) -> list[HitBox
         text = w.get("text") if isinstance(w, dict) else None
         if not text:
             continue
-        for t in tokens(normalize(str(text))):
-            stream.append((fold(t.text).lower(), i))
+        for t in query_tokens(normalize(str(text))):
+            stream.append((fold(t), i))
     claimed: set[int] = set()   # stream positions already in a hit
     found: list[tuple[int, int, list[int]]] = []   # (start, end, word indices)
     keys = [k for k, _ in stream]
@@ -108,12 +101,16 @@ def find_hits(words: Sequence[dict[str, Any]] | None, query: str) -> list[HitBox
             found.append((start, start + n, sorted({stream[p][1] for p in positions})))
     found.sort()
     merged: list[tuple[int, int, list[int]]] = []
-    for start, end, word_ids in found:   # adjacent words of the query read as one hit
-        if merged and merged[-1][1] == start:
+    single_run = False
+    for start, end, word_ids in found:
+        single = end - start == 1
+        # query words typed one after another ("nông thôn mới") read as one hit
+        if merged and merged[-1][1] == start and single and single_run:
             prev = merged[-1]
             merged[-1] = (prev[0], end, sorted(set(prev[2]) | set(word_ids)))
         else:
             merged.append((start, end, word_ids))
+        single_run = single
     hits = []
     for _, _, word_ids in merged:
         boxes = tuple(b for b in (_bbox(words[i]) for i in word_ids) if b)
@@ -131,8 +128,8 @@ def mark_text(text: str, query: str) -> Markup:
     units = query_units(query) if query else []
     if not text or not units:
         return Markup(escape(text or ""))
-    toks = tokens(text)
-    keys = [fold(t.text).lower() for t in toks]
+    toks = list(_TOKEN_RE.finditer(text))
+    keys = [fold(t.group(0)).lower() for t in toks]
     spans: list[tuple[int, int]] = []
     claimed: set[int] = set()
     for unit in units:
@@ -140,7 +137,7 @@ def mark_text(text: str, query: str) -> Markup:
         for i in range(len(toks) - n + 1):
             if keys[i] == unit[0] and tuple(keys[i:i + n]) == unit and not claimed.intersection(range(i, i + n)):
                 claimed.update(range(i, i + n))
-                spans.append((toks[i].start, toks[i + n - 1].end))
+                spans.append((toks[i].start(), toks[i + n - 1].end()))
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:   # "nông thôn mới" reads as one mark, not three

@@ -302,6 +302,10 @@ def test_query_units_and_hit_matching() -> None:
     assert [h.text for h in hits] == ["08-CT/TU", "nông thôn,"]
     assert find_hits(words, "") == [] and find_hits(None, "nông") == []
     assert [h.text for h in find_hits([{"text": "hòa", "bbox": [0, 0, 5, 5]}], "hoà")] == ["hòa"]
+    # the index's abbreviation expansion: BTV also marks "Ban Thường vụ", as a hit of its own
+    line = [{"text": t, "bbox": [i * 10, 0, i * 10 + 8, 10]} for i, t in enumerate("Ban Thường vụ BTV họp".split())]
+    assert [h.text for h in find_hits(line, "BTV")] == ["Ban Thường vụ", "BTV"]
+    assert find_hits(line, '"Ban Thường"') and not find_hits(line, '-họp') and not find_hits(line, '"')
     assert str(mark_text("a <b> nông thôn", "nong thon")) == "a &lt;b&gt; <mark>nông thôn</mark>"
     two_lines = HitBox(boxes=((0, 0, 10, 10), (12, 1, 20, 11), (0, 20, 8, 30)), text="a b c")
     assert two_lines.outline == [(0, 0, 20, 11), (0, 20, 8, 30)]
