@@ -243,12 +243,8 @@ class FakeBackend:
 
 def make_backend(settings: Settings, catalog: Catalog):
     """The real embedded search backend over ``catalog``, freshly indexed."""
-    import pytest
-
     import indexing
 
-    if not hasattr(indexing, "open_backend"):
-        pytest.skip("indexing.open_backend (embedded backend) is not available yet")
     backend = indexing.open_backend(settings)
     indexing.index_documents(catalog, backend)
     return backend
