@@ -175,6 +175,7 @@ class _Run:
     text: str
     face: str                # r, b, i, bi
     pt: float
+    body: bool = False       # part of a body paragraph (may move to the next page)
 
 
 @dataclass
@@ -224,6 +225,23 @@ class _Layout:
 
     def add_line(self, text: str, runs: list[_Run]) -> None:
         self.page.lines.append((text, runs))
+
+    def carry_last_body_lines(self, n: int) -> None:
+        """Start a new page taking the last ``n`` body lines along, as typists do, so
+        the signature never stands alone on its page."""
+        page = self.page
+        body = [i for i, (_, runs) in enumerate(page.lines) if runs and runs[0].body]
+        take = body[-n:] if len(body) > n + 2 and body[-n:] == list(range(len(page.lines) - n, len(page.lines))) \
+            else []
+        moved = [page.lines.pop() for _ in take][::-1]
+        self.new_page()
+        if moved:
+            shift = self.y + moved[0][1][0].pt * PT * 1.3 - moved[0][1][0].y
+            for text, runs in moved:
+                for r in runs:
+                    r.y += shift
+                self.add_line(text, runs)
+            self.y = moved[-1][1][0].y + self.lh(moved[-1][1][0].pt) - moved[-1][1][0].pt * PT
 
     def need(self, height: float) -> None:
         if self.y + height > self.bottom:
@@ -338,7 +356,7 @@ class _Layout:
                 gap = min(gap, space * 3.0)
             runs = []
             for wd, ww in zip(words, widths):
-                runs.append(_Run(x, self.y + pt * PT, wd, face, pt))
+                runs.append(_Run(x, self.y + pt * PT, wd, face, pt, body=True))
                 x += ww + gap
             self.add_line(text, runs)
             self.y += self.lh(pt)
@@ -353,7 +371,7 @@ class _Layout:
         left_h = (len(d.recipients) + 1) * self.lh(rpt) * 1.15
         self.y += 4 * MM
         if self.y + max(right_h, left_h) + spt * PT > self.bottom:
-            self.new_page()
+            self.carry_last_body_lines(2)
             self.y += 2 * MM
         y0 = self.y + spt * PT
         # left: Nơi nhận
