@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from indexing.base import IndexDocument, IndexPage, SearchBackend, SearchQuery, SearchResult
 from kholuu.errors import SearchError
-from kholuu.textnorm import normalize
 
 if TYPE_CHECKING:
     from kholuu.catalog import Catalog
@@ -68,7 +67,7 @@ def build_index_documents(catalog: "Catalog", document_ids: Iterable[int] | None
                                .order_by(PageRow.document_id, PageRow.page_in_document)):
                 pages.setdefault(p.document_id, []).append(IndexPage(
                     page_id=p.id, page_no=p.page_in_document or len(pages.get(p.document_id, [])) + 1,
-                    text=normalize(p.text or "")))
+                    text=p.text or ""))   # the backend normalizes (idempotent)
             for d in docs:
                 fonds: FondsRow = d.fonds
                 archive_file: ArchiveFileRow | None = d.archive_file

@@ -29,11 +29,12 @@ from typing import Iterable, Iterator, Sequence
 
 from indexing.abbrev import doc_type_name, expand_query
 from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
+from indexing.folding import fold_text
 from indexing.fts import exact_expression, match_expression, phrase_expression
 from indexing.query import ParsedQuery, parse_query
 from indexing.snippets import document_hits
 from kholuu.errors import QuerySyntaxError, SearchError
-from kholuu.textnorm import exact_form, fold, folded_form, has_diacritics, normalize
+from kholuu.textnorm import exact_form, folded_form, has_diacritics, normalize
 
 FORMAT_VERSION = "1"
 SORTS = ("relevance", "date_asc", "date_desc")
@@ -78,7 +79,7 @@ def _fts_values(pages: Sequence[str], meta: Sequence[str | None]) -> tuple[str, 
     deleting a row from a contentless table needs exactly the values inserted."""
     body = "\n".join(pages)
     head = "\n".join(m for m in meta if m)
-    return body.lower(), fold(body).lower(), head.lower(), fold(head).lower()
+    return body.lower(), fold_text(body).lower(), head.lower(), fold_text(head).lower()
 
 
 def _key(value: str | None) -> tuple[str | None, str | None]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Callable, Iterator
 
 from kholuu.errors import QuerySyntaxError
@@ -48,14 +49,14 @@ class Term:
     def text(self) -> str:
         return " ".join(self.tokens)
 
-    @property
+    @cached_property
     def folded(self) -> tuple[str, ...]:
         return tuple(fold(t) for t in self.tokens)
 
-    @property
+    @cached_property
     def has_diacritics(self) -> bool:
         """True when the user typed accents: exact matches then rank first."""
-        return any(fold(t) != t for t in self.tokens)
+        return self.folded != self.tokens
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from indexing.base import HitPage, IndexPage
-from indexing.query import ParsedQuery
-from kholuu.textnorm import fold
+from indexing.folding import fold_text
+from indexing.query import ParsedQuery, query_tokens
 
 SNIPPET_CHARS = 240
 _TOKEN_RE = re.compile(r"[^\W_]+")   # same token rule as indexing.query / FTS5 unicode61
@@ -31,24 +31,27 @@ class Match:
     exact: bool       # the accents are as typed (or the term had none)
 
 
-def find_matches(text: str, query: ParsedQuery) -> list[Match]:
-    """Every occurrence of a positive query term in ``text``, in text order."""
-    toks = [(m.start(), m.end(), m.group(0).lower()) for m in _TOKEN_RE.finditer(text)]
-    if not toks:
-        return []
-    folded = [fold(t[2]) for t in toks]
-    where: dict[str, list[int]] = {}
-    for i, f in enumerate(folded):
-        where.setdefault(f, []).append(i)
+def _term_pattern(folded_tokens: tuple[str, ...]) -> re.Pattern[str]:
+    """Adjacent tokens, whole tokens only, on folded text (case-insensitive)."""
+    body = r"[\W_]+".join(re.escape(t) for t in folded_tokens)
+    return re.compile(r"(?<![^\W_])" + body + r"(?![^\W_])", re.IGNORECASE)
+
+
+def find_matches(text: str, query: ParsedQuery, folded: str | None = None) -> list[Match]:
+    """Every occurrence of a positive query term in ``text``, in text order.
+
+    Searched on the folded text with a regular expression; offsets are valid
+    in ``text`` because folding keeps one character for one character.
+    """
+    if folded is None:
+        folded = fold_text(text)
     found: dict[tuple[int, int], Match] = {}
     for g, group in enumerate(query.groups):
         for term in group:
-            ft, n = term.folded, len(term.tokens)
-            for i in where.get(ft[0], ()):
-                if i + n > len(toks) or tuple(folded[i:i + n]) != ft:
-                    continue
-                exact = not term.has_diacritics or all(toks[i + k][2] == term.tokens[k] for k in range(n))
-                key = (toks[i][0], toks[i + n - 1][1])
+            for m in _term_pattern(term.folded).finditer(folded):
+                exact = not term.has_diacritics or \
+                    tuple(query_tokens(text[m.start():m.end()])) == term.tokens
+                key = (m.start(), m.end())
                 prev = found.get(key)
                 if prev is None or (exact and not prev.exact):
                     found[key] = Match(key[0], key[1], g, exact)
@@ -123,11 +126,10 @@ class DocumentHits:
     pages: list[HitPage]
 
 
-def _page_rank(text: str, matches: Sequence[Match], query: ParsedQuery) -> tuple[int, int, int, int]:
+def _page_rank(folded: str, matches: Sequence[Match], query: ParsedQuery) -> tuple[int, int, int, int]:
     groups = len({m.group for m in matches})
     exact = sum(m.exact for m in matches)
-    lowered = fold(text).lower()
-    phrases = sum(" ".join(fold(t) for t in run) in lowered for run in query.runs)
+    phrases = sum(bool(_term_pattern(tuple(fold_text(t) for t in run)).search(folded)) for run in query.runs)
     return groups, phrases, exact, len(matches)
 
 
@@ -146,11 +148,12 @@ def document_hits(pages: Sequence[IndexPage], query: ParsedQuery | None, *,
     hit_pages: list[HitPage] = []
     best: tuple[tuple[int, int, int, int], int, IndexPage, list[Match]] | None = None
     for p in pages:
-        matches = find_matches(p.text, query)
+        folded = fold_text(p.text)
+        matches = find_matches(p.text, query, folded)
         if not matches:
             continue
         hit_pages.append(HitPage(page_no=p.page_no, page_id=p.page_id, terms=matched_words(p.text, matches)))
-        rank = _page_rank(p.text, matches, query)
+        rank = _page_rank(folded, matches, query)
         if best is None or rank > best[0]:
             best = (rank, p.page_no, p, matches)
     if best is None:   # matched on metadata only (subject, number): show that

@@ -120,3 +120,12 @@ def test_any_text_parses_or_raises_only_query_syntax_error(text):
         outside = _STRING.sub(" ", expr)
         assert _ALLOWED_OUTSIDE.match(outside), (text, expr)
         _fts.execute("SELECT rowid FROM t WHERE t MATCH ?", (expr,)).fetchall()  # never a syntax error
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=200))
+def test_fast_fold_equals_textnorm_fold(text):
+    from indexing.folding import fold_text
+    from kholuu.textnorm import fold
+
+    assert fold_text(text) == fold(text)

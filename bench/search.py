@@ -1,0 +1,188 @@
+"""Search benchmark: a synthetic corpus from the project's own sample documents.
+
+    .venv/bin/python bench/search.py [--docs 20000] [--pages 5] [--queries 200] [--json]
+
+Builds ``--docs`` synthetic documents (about ``--pages`` pages each) whose
+sentences are recombined from ``kholuu/samples/documents.yaml`` (the project's
+own text, never the reference documents), indexes them into the embedded
+backend in a temporary folder, and reports documents per second, index size,
+query latency p50/p95/p99 for a fixed query mix (words with and without
+diacritics, phrases, filters + facets + highlighting) at concurrency 1 and 8,
+and the process's peak memory. The corpus is deterministic (``--seed``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from indexing.base import IndexDocument, IndexPage, SearchBackend, SearchQuery  # noqa: E402
+from kholuu.textnorm import normalize  # noqa: E402
+
+SAMPLES = ROOT / "kholuu" / "samples" / "documents.yaml"
+DOC_TYPES = ["Nghị quyết", "Chỉ thị", "Kết luận", "Quyết định", "Thông báo", "Hướng dẫn", "Báo cáo",
+             "Kế hoạch", "Chương trình", "Tờ trình", "Công văn", "Đề án"]
+ISSUERS = ["Tỉnh ủy Thái Bình", "Ban Thường vụ Tỉnh ủy", "Huyện ủy Đông Hưng", "Huyện ủy Hưng Hà",
+           "Huyện ủy Kiến Xương", "Huyện ủy Quỳnh Phụ", "Huyện ủy Thái Thụy", "Huyện ủy Tiền Hải",
+           "Huyện ủy Vũ Thư", "Thành ủy Thái Bình", "Văn phòng Tỉnh ủy", "Ban Tổ chức Tỉnh ủy"]
+PLACES = ["Thái Bình", "Đông Hưng", "Hưng Hà", "Kiến Xương", "Quỳnh Phụ", "Thái Thụy", "Tiền Hải", "Vũ Thư"]
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô"]
+MIDDLE = ["Văn", "Thị", "Đức", "Minh", "Hữu", "Quang"]
+GIVEN = ["An", "Bình", "Cường", "Dũng", "Hà", "Hùng", "Lan", "Long", "Mai", "Nam", "Sơn", "Thắng", "Tuấn"]
+
+# (label, query kwargs); the same fixed mix for every run
+QUERY_MIX: list[tuple[str, dict]] = [
+    ("word+diacritics", {"text": "thủy lợi"}),
+    ("word+diacritics", {"text": "Đảng"}),
+    ("word+diacritics", {"text": "mã"}),
+    ("word folded", {"text": "nong thon"}),
+    ("word folded", {"text": "hop tac xa"}),
+    ("word folded", {"text": "dang vien"}),
+    ("phrase", {"text": '"nông thôn mới"'}),
+    ("phrase", {"text": '"Ban Thường vụ"'}),
+    ("phrase", {"text": "công tác cán bộ"}),
+    ("filters+facets", {"text": "kế hoạch", "fonds": "F03", "year_from": 1990, "year_to": 2010}),
+    ("filters+facets", {"text": "sản xuất", "doc_type": "CT"}),
+    ("filters+facets", {"text": "chi bo", "issuer": "Huyện ủy Đông Hưng", "sort": "date_desc"}),
+]
+
+
+def sentences() -> list[str]:
+    raw = yaml.safe_load(SAMPLES.read_text(encoding="utf-8"))
+    out: list[str] = []
+    for d in raw["documents"]:
+        for para in d.get("body") or []:
+            para = re.sub(r"^[\^#>] ", "", str(para))
+            out.extend(s.strip() for s in re.split(r"(?<=[.;:])\s+", normalize(para)) if len(s.strip()) > 20)
+        out.extend(normalize(str(s)) for s in d.get("subject") or [])
+    return out
+
+
+def corpus(n_docs: int, pages_per_doc: int, seed: int) -> Iterator[IndexDocument]:
+    rng = random.Random(seed)
+    pool = sentences()
+    page_id = 0
+    for i in range(1, n_docs + 1):
+        n_pages = max(1, min(2 * pages_per_doc - 1, int(rng.expovariate(1 / pages_per_doc)) + 1))
+        pages = []
+        for p in range(1, n_pages + 1):
+            page_id += 1
+            pages.append(IndexPage(page_id=page_id, page_no=p, text="\n".join(rng.sample(pool, 8))))
+        year = rng.randint(1960, 2024)
+        people = [f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}" for _ in range(2)]
+        access = rng.choices(["public", "conditional", "secret"], weights=[85, 10, 5])[0]
+        doc_type = rng.choice(DOC_TYPES)
+        yield IndexDocument(
+            id=i, fonds=f"F{rng.randint(1, 41):02d}", fonds_name="Phông", register="01",
+            file_number=str(rng.randint(1, 2000)), doc_type=doc_type, number_symbol=f"{rng.randint(1, 300)}-X/TU",
+            issuer=rng.choice(ISSUERS), place=rng.choice(PLACES),
+            issued_date=date(year, rng.randint(1, 12), rng.randint(1, 28)), subject=rng.choice(pool)[:120],
+            signer_name=people[0], access_mode=access, pages=pages,
+            entities=[("PER", people[0]), ("PER", people[1]), ("LOC", rng.choice(PLACES)),
+                      ("ORG", rng.choice(ISSUERS))])
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, round(q / 100 * (len(values) - 1))))
+    return values[k]
+
+
+def run_queries(backend: SearchBackend, n: int, concurrency: int) -> dict[str, float]:
+    jobs = [QUERY_MIX[i % len(QUERY_MIX)][1] for i in range(n)]
+
+    def one(kw: dict) -> float:
+        started = time.perf_counter()
+        backend.search(SearchQuery(**kw, limit=10, facets=True, access_modes=("public",)))
+        return (time.perf_counter() - started) * 1000
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        times = list(pool.map(one, jobs))
+    wall = time.perf_counter() - started
+    return {"p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1),
+            "p99_ms": round(percentile(times, 99), 1), "mean_ms": round(statistics.fmean(times), 1),
+            "qps": round(n / wall, 1)}
+
+
+def per_kind(backend: SearchBackend, repeat: int = 5) -> dict[str, float]:
+    """p95 per kind of query at concurrency 1 (where the time goes)."""
+    out: dict[str, list[float]] = {}
+    for label, kw in QUERY_MIX:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            backend.search(SearchQuery(**kw, limit=10, facets=True, access_modes=("public",)))
+            out.setdefault(label, []).append((time.perf_counter() - started) * 1000)
+    return {k: round(percentile(v, 95), 1) for k, v in out.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, default=20000)
+    ap.add_argument("--pages", type=int, default=5, help="mean pages per document")
+    ap.add_argument("--queries", type=int, default=240)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--dir", type=Path, default=None, help="keep the index here (default: a temp folder)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+
+    from indexing.embedded import EmbeddedBackend
+
+    with tempfile.TemporaryDirectory(prefix="kholuu-bench-") as tmp:
+        folder = args.dir or Path(tmp)
+        path = folder / "search.sqlite"
+        backend = EmbeddedBackend(path)
+        backend.clear()
+        pages = 0
+
+        def counted() -> Iterator[IndexDocument]:
+            nonlocal pages
+            for d in corpus(args.docs, args.pages, args.seed):
+                pages += len(d.pages)
+                yield d
+
+        started = time.perf_counter()
+        n = backend.index(counted())
+        index_s = time.perf_counter() - started
+        size = sum(p.stat().st_size for p in folder.glob("search.sqlite*"))
+        result = {
+            "backend": backend.name, "documents": n, "pages": pages,
+            "index_seconds": round(index_s, 1), "docs_per_s": round(n / index_s, 1),
+            "pages_per_s": round(pages / index_s, 1), "index_mb": round(size / 2**20, 1),
+            "concurrency_1": run_queries(backend, args.queries, 1),
+            "concurrency_8": run_queries(backend, args.queries, 8),
+            "p95_by_kind_ms": per_kind(backend),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+        backend.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(f"{result['backend']}: {n} documents, {pages} pages indexed in {result['index_seconds']} s "
+              f"({result['docs_per_s']} docs/s, {result['pages_per_s']} pages/s), index {result['index_mb']} MB")
+        for c in ("concurrency_1", "concurrency_8"):
+            r = result[c]
+            print(f"  {c}: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms, {r['qps']} queries/s")
+        print("  p95 by kind: " + ", ".join(f"{k} {v} ms" for k, v in result["p95_by_kind_ms"].items()))
+        print(f"  peak memory {result['peak_rss_mb']} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
