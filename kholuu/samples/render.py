@@ -161,6 +161,7 @@ class _Style:
     ink: tuple[int, int, int]
 
 
+_AGED_PAPER = (228, 216, 186)   # yellowed, for degrade="aged"
 _STYLES = {
     "typewriter": _Style(12, 12, 12, 13, 11, 1.45, False, (18, 20, 28, 17), (238, 231, 212), (34, 30, 48)),
     "print": _Style(13.5, 13, 14, 15, 12, 1.28, True, (20, 20, 30, 17), (247, 245, 239), (22, 22, 22)),
@@ -568,7 +569,7 @@ def _is_colour(doc: "SampleDocument") -> bool:
 
 
 def render_pages(doc: "SampleDocument", *, dpi: int = 300, degrade: str = "mild", seed: int = 0) -> list[Image.Image]:
-    """Draw every page of ``doc`` as a PIL image (RGB when it has colour, else L).
+    """Draw every page of ``doc`` as a PIL image (RGB when it has colour or is aged, else L).
 
     Scan noise (``degrade``): "none" is a clean white page; "mild" is a paper
     tone, a rotation of at most 0.7°, light blur and sparse grain; "aged" more of
@@ -586,10 +587,10 @@ def render_pages(doc: "SampleDocument", *, dpi: int = 300, degrade: str = "mild"
     s = dpi / REF_DPI
     size = (round(PAGE_W * s), round(PAGE_H * s))
     typewriter = doc.era_style == "typewriter"
-    colour = _is_colour(doc)
+    colour = _is_colour(doc) or degrade == "aged"
     max_angle, blur, grain, grain_share = {"none": (0.0, 0.0, 0.0, 0.0), "mild": (0.7, 0.55, 10.0, 0.03),
                                            "aged": (1.2, 0.9, 16.0, 0.08)}[degrade]
-    paper_rgb = np.asarray((255, 255, 255) if degrade == "none" else st.paper, dtype=np.float32)
+    paper_rgb = np.asarray({"none": (255, 255, 255), "mild": st.paper, "aged": _AGED_PAPER}[degrade], dtype=np.float32)
     paper_grey = float(paper_rgb.mean())
     out = []
     for page in pages:
@@ -642,7 +643,7 @@ def render_pages(doc: "SampleDocument", *, dpi: int = 300, degrade: str = "mild"
 def _save(img: Image.Image, path: Path, dpi: int) -> Path:
     fmt = path.suffix.lower().lstrip(".")
     if fmt == "png":
-        img.save(path, "PNG", dpi=(dpi, dpi), compress_level=3)
+        img.save(path, "PNG", dpi=(dpi, dpi), compress_level=1)
     elif fmt in ("jpg", "jpeg"):
         img.save(path, "JPEG", dpi=(dpi, dpi), quality=88)
     elif fmt in ("tif", "tiff"):
