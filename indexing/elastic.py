@@ -1,0 +1,502 @@
+"""The Elasticsearch backend: the ``SearchBackend`` contract on a cluster.
+
+Why it looks like this:
+
+* The server build we can fetch (integ-test-zip) has no analysis plugins, so all
+  Vietnamese analysis happens in Python: each text is indexed as the project's
+  own tokens (``indexing.query.query_tokens``, the rule the query parser and the
+  embedded index use) joined by spaces, in an exact form (lower case, accents
+  kept) and a folded form, with the ``whitespace`` analyzer. Query terms are
+  the same tokens, so both sides always agree on what a word is.
+* One Elasticsearch document per catalog document, its pages ``nested``. Hits,
+  totals and facet counts are then documents (no collapse, no approximate
+  cardinality); "all words" means all words of the document, as in the
+  embedded backend; matching pages come back as nested inner hits.
+* Ranking follows the embedded backend's tiers: documents matching every
+  accented term exactly, then documents with the typed words as a phrase,
+  then BM25 (constant-score tiers far above any BM25 value).
+* The query is built from the parsed query (``indexing.query``), never from
+  ``query_string`` syntax. Access modes are a filter of the query itself, so
+  they apply to hits, totals and aggregations alike.
+* The index name carries a mapping version and a timestamp behind an alias
+  (``settings.elasticsearch_index``): ``rebuild`` writes a fresh index and swaps
+  the alias atomically; a failed rebuild leaves the old index in place.
+* Snippets and hit words are computed in Python (``indexing.snippets``) on the
+  stored original page text, so marks land on the words as written.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+
+from indexing.abbrev import doc_type_name, expand_query
+from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
+from indexing.query import ParsedQuery, Term, parse_query, query_tokens
+from indexing.snippets import document_hits
+from kholuu.errors import SearchError
+from kholuu.textnorm import exact_form, fold, folded_form, has_diacritics, normalize
+
+if TYPE_CHECKING:
+    from kholuu.settings import Settings
+
+MAPPING_VERSION = 1
+SORTS = ("relevance", "date_asc", "date_desc")
+MAX_LIMIT = 1000
+FACET_LIMIT = 20
+PAGES_PER_HIT = 20          # matching pages fetched per result document
+BULK_CHUNK = 500
+ENTITY_FACETS = {"person": "PER", "organization": "ORG", "place": "LOC"}
+# Tiers (constant scores) dwarf BM25, as EXACT_TIER/PHRASE_TIER do in the embedded index.
+EXACT_TIER = 20000.0
+PHRASE_TIER = 10000.0
+SEGMENT_BOOST = 0.5
+
+
+# --------------------------------------------------------------------- mapping
+def index_body() -> dict[str, Any]:
+    """Settings and mapping of one versioned index."""
+    words = {"type": "text", "analyzer": "whitespace"}
+    kw = {"type": "keyword"}
+    return {
+        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s",
+                     "max_inner_result_window": max(100, PAGES_PER_HIT)},
+        "mappings": {
+            "_meta": {"kholuu_mapping_version": MAPPING_VERSION},
+            "dynamic": "strict",
+            # the search forms are indexed but not stored: _source keeps only
+            # what hits and snippets show
+            "_source": {"excludes": ["pages.exact", "pages.folded", "meta_exact", "meta_folded", "seg"]},
+            "properties": {
+                "doc_id": {"type": "long"},
+                "fonds": kw, "fonds_name": {"type": "keyword", "index": False},   # doc values: the fonds facet label
+                "register": kw, "file_number": kw,
+                "doc_type": kw, "doc_type_key": kw, "doc_type_fold": kw,
+                "number_symbol": kw,
+                "issuer": kw, "issuer_key": kw, "issuer_fold": kw,
+                "place": kw,
+                "issued_date": {"type": "date", "format": "strict_date"},
+                "year": {"type": "integer"},
+                "subject": {"type": "text", "index": False},
+                "signer_name": kw, "access_mode": kw,
+                "entities": kw, "PER": kw, "ORG": kw, "LOC": kw,
+                "meta_exact": words, "meta_folded": words,
+                "seg": {"type": "text", "analyzer": "whitespace"},
+                "first_page": {"type": "integer", "index": False},
+                "pages": {"type": "nested", "properties": {
+                    "page_id": {"type": "long", "index": False},
+                    "page_no": {"type": "integer"},
+                    "text": {"type": "text", "index": False},   # normalized original, for snippets
+                    "exact": words,
+                    "folded": words,
+                }},
+            },
+        },
+    }
+
+
+def _forms(text: str) -> tuple[str, str]:
+    """(exact, folded) search forms of normalized text: our tokens, space-joined."""
+    exact = " ".join(query_tokens(text))
+    return exact, fold(exact)
+
+
+def _key(value: str | None) -> tuple[str | None, str | None]:
+    if not value:
+        return None, None
+    return exact_form(value).strip(), folded_form(value).strip()
+
+
+def to_source(doc: IndexDocument) -> dict[str, Any]:
+    """The Elasticsearch source of one document, every form precomputed."""
+    subject = normalize(doc.subject) if doc.subject else None
+    number = normalize(doc.number_symbol) if doc.number_symbol else None
+    issuer = normalize(doc.issuer) if doc.issuer else None
+    signer = normalize(doc.signer_name) if doc.signer_name else None
+    doc_type = normalize(doc.doc_type) if doc.doc_type else None
+    meta_exact, meta_folded = _forms("\n".join(v for v in (subject, number, issuer, signer) if v))
+    entities: dict[str, list[str]] = {"PER": [], "ORG": [], "LOC": []}
+    pairs = sorted({(label, normalize(value).strip()) for label, value in doc.entities if value and value.strip()})
+    for label, value in pairs:
+        if label in entities:
+            entities[label].append(value)
+    pages = []
+    for p in sorted(doc.pages, key=lambda p: p.page_no):
+        text = normalize(p.text or "")
+        exact, folded = _forms(text)
+        pages.append({"page_id": p.page_id, "page_no": p.page_no, "text": text, "exact": exact, "folded": folded})
+    tkey, tfold = _key(doc_type)
+    ikey, ifold = _key(issuer)
+    return {
+        "doc_id": doc.id, "fonds": doc.fonds, "fonds_name": doc.fonds_name or "",
+        "register": doc.register, "file_number": doc.file_number,
+        "doc_type": doc_type, "doc_type_key": tkey, "doc_type_fold": tfold,
+        "number_symbol": number, "issuer": issuer, "issuer_key": ikey, "issuer_fold": ifold,
+        "place": normalize(doc.place) if doc.place else None,
+        "issued_date": doc.issued_date.isoformat() if doc.issued_date else None,
+        "year": doc.year, "subject": subject, "signer_name": signer, "access_mode": doc.access_mode,
+        "entities": [f"{label}:{value}" for label, value in pairs], **entities,
+        "meta_exact": meta_exact, "meta_folded": meta_folded,
+        "seg": " ".join(w for w in (doc.segmented or "").lower().split() if "_" in w),
+        "first_page": pages[0]["page_no"] if pages else None,
+        "pages": pages,
+    }
+
+
+# --------------------------------------------------------------------- query
+def _phrase(field: str, tokens: Sequence[str]) -> dict:
+    return {"match_phrase": {field: {"query": " ".join(tokens)}}}
+
+
+def _term_query(term: Term, *, exact: bool, body: bool = True, meta: bool = True) -> dict:
+    """A term anywhere in the document: on a page (nested) or in the metadata.
+
+    ``exact`` matches a term typed with accents on the exact form only.
+    """
+    use_exact = exact and term.has_diacritics
+    toks = term.tokens if use_exact else term.folded
+    suffix = "exact" if use_exact else "folded"
+    should: list[dict] = []
+    if body:
+        should.append({"nested": {"path": "pages", "score_mode": "max",
+                                  "query": _phrase(f"pages.{suffix}", toks)}})
+    if meta:
+        should.append(_phrase(f"meta_{suffix}", toks))
+    return should[0] if len(should) == 1 else {"bool": {"should": should, "minimum_should_match": 1}}
+
+
+def _all_groups(parsed: ParsedQuery, *, exact: bool) -> list[dict]:
+    """Every group required; a group is any of its terms."""
+    out = []
+    for group in parsed.groups:
+        qs = [_term_query(t, exact=exact) for t in group]
+        out.append(qs[0] if len(qs) == 1 else {"bool": {"should": qs, "minimum_should_match": 1}})
+    return out
+
+
+def _segment_boost(parsed: ParsedQuery) -> list[dict]:
+    """Words typed one after another joined as the segmenter joins them
+    (``nông_thôn``): runs of two or three syllables; a join that is not a word
+    simply matches nothing, so no model is needed at query time."""
+    grams: list[str] = []
+    for run in parsed.runs:
+        for n in (2, 3):
+            grams.extend("_".join(run[i:i + n]) for i in range(len(run) - n + 1))
+    if not grams:
+        return []
+    return [{"match": {"seg": {"query": " ".join(dict.fromkeys(grams)), "boost": SEGMENT_BOOST}}}]
+
+
+def build_filters(query: SearchQuery) -> list[dict]:
+    """Filters of the query: they restrict hits, totals and facets together.
+    The access modes are always the first filter."""
+    filters: list[dict] = [{"terms": {"access_mode": list(query.access_modes)}}]
+    for field_name, value in (("fonds", query.fonds), ("register", query.register),
+                              ("file_number", query.file_number)):
+        if value and value.strip():
+            filters.append({"term": {field_name: value.strip()}})
+    for field_name, value in (("doc_type", doc_type_name(query.doc_type) if query.doc_type else None),
+                              ("issuer", query.issuer)):
+        if value and value.strip():
+            if has_diacritics(normalize(value)):
+                filters.append({"term": {f"{field_name}_key": exact_form(value).strip()}})
+            else:
+                filters.append({"term": {f"{field_name}_fold": folded_form(value).strip()}})
+    if query.year_from is not None or query.year_to is not None:
+        rng: dict[str, int] = {}
+        if query.year_from is not None:
+            rng["gte"] = int(query.year_from)
+        if query.year_to is not None:
+            rng["lte"] = int(query.year_to)
+        filters.append({"range": {"year": rng}})
+    if query.entity:
+        label, value = query.entity
+        filters.append({"term": {"entities": f"{label}:{normalize(value).strip()}"}})
+    return filters
+
+
+def _inner_hits(size: int, sort: list | None = None) -> dict:
+    spec: dict[str, Any] = {"name": "pages", "size": size,
+                            "_source": ["pages.page_no", "pages.page_id", "pages.text"]}
+    if sort:
+        spec["sort"] = sort
+    return spec
+
+
+def build_query(parsed: ParsedQuery | None, filters: list[dict]) -> dict:
+    """The whole Elasticsearch query for a parsed query (``None``: browse)."""
+    if parsed is None:
+        # every document passing the filters; its first pages for the snippet
+        first = {"nested": {"path": "pages", "score_mode": "none", "query": {"match_all": {}},
+                            "inner_hits": _inner_hits(3, [{"pages.page_no": "asc"}])}}
+        return {"bool": {"filter": filters, "should": [first]}}
+    must = _all_groups(parsed, exact=False)
+    must_not = [_term_query(t, exact=True) for t in parsed.excluded]
+    # pages with any positive term: the candidates for best page and hit pages
+    any_term = {"bool": {"should": [_phrase("pages.folded", t.folded) for t in parsed.terms]}}
+    should: list[dict] = [{"nested": {"path": "pages", "score_mode": "max", "query": any_term,
+                                      "inner_hits": _inner_hits(PAGES_PER_HIT)}}]
+    if parsed.has_diacritics:
+        should.append({"constant_score": {"filter": {"bool": {"must": _all_groups(parsed, exact=True)}},
+                                          "boost": EXACT_TIER}})
+    if parsed.runs:
+        runs = [_term_query(Term(tokens=run), exact=False) for run in parsed.runs]
+        should.append({"constant_score": {"filter": {"bool": {"must": runs}}, "boost": PHRASE_TIER}})
+    should.extend(_segment_boost(parsed))
+    return {"bool": {"filter": filters, "must": must, "must_not": must_not, "should": should}}
+
+
+def build_aggs() -> dict[str, Any]:
+    """Facets: terms aggregations on the top-level documents, so counts are documents."""
+    def terms(field_name: str, size: int = FACET_LIMIT) -> dict:
+        return {"terms": {"field": field_name, "size": size}}
+    aggs: dict[str, Any] = {
+        "fonds": {**terms("fonds"), "aggs": {"name": {"terms": {"field": "fonds_name", "size": 1}}}},
+        "doc_type": terms("doc_type"),
+        "issuer": terms("issuer"),
+        "year": {"terms": {"field": "year", "size": 200, "order": {"_key": "desc"}}},
+    }
+    for key, label in ENTITY_FACETS.items():
+        aggs[key] = terms(label)
+    return aggs
+
+
+def build_sort(sort: str, browsing: bool) -> list[Any]:
+    date_desc = {"issued_date": {"order": "desc", "missing": "_last"}}
+    if sort == "relevance":
+        return [date_desc, {"doc_id": "asc"}] if browsing else ["_score", {"doc_id": "asc"}]
+    if sort == "date_asc":
+        return [{"issued_date": {"order": "asc", "missing": "_last"}}, "_score", {"doc_id": "asc"}]
+    if sort == "date_desc":
+        return [date_desc, "_score", {"doc_id": "asc"}]
+    raise SearchError(f"unknown sort {sort!r}: expected one of {', '.join(SORTS)}")
+
+
+# -------------------------------------------------------------------- backend
+class ElasticBackend:
+    """``SearchBackend`` on Elasticsearch 9 at ``settings.elasticsearch_url``,
+    behind the alias ``settings.elasticsearch_index``."""
+
+    name = "elasticsearch"
+
+    def __init__(self, settings: "Settings", *, request_timeout: float = 30.0):
+        from elasticsearch import Elasticsearch
+
+        if not settings.elasticsearch_url:
+            raise SearchError("KHOLUU_ELASTICSEARCH_URL is not set: no Elasticsearch server to use")
+        self.url = settings.elasticsearch_url
+        self.alias = settings.elasticsearch_index
+        # retries: connection errors and timeouts here; 429 per bulk item in _bulk
+        self.es = Elasticsearch(self.url, request_timeout=request_timeout, max_retries=3,
+                                retry_on_timeout=True, retry_on_status=(429, 502, 503, 504))
+        self._ready = False
+
+    # -- plumbing -------------------------------------------------------------
+    def _call(self, what: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        """One client call; transport and API failures become a one-line SearchError."""
+        from elasticsearch import ApiError, TransportError
+
+        try:
+            return fn(**kwargs)
+        except TransportError as exc:
+            raise SearchError(f"Elasticsearch at {self.url} is unreachable ({what}): {exc}") from None
+        except ApiError as exc:
+            raise SearchError(f"Elasticsearch at {self.url} refused {what} on {self.alias!r}: "
+                              f"{exc.meta.status} {_reason(exc)}") from None
+
+    def _new_index_name(self) -> str:
+        return f"{self.alias}-v{MAPPING_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 10**9:09d}"
+
+    def _create_index(self, name: str, *, alias: bool) -> None:
+        extra = {"aliases": {self.alias: {"is_write_index": True}}} if alias else {}
+        self._call("create index", self.es.indices.create, index=name, **index_body(), **extra)
+        self._call("wait for the new index", self.es.cluster.health, index=name,
+                   wait_for_status="yellow", timeout="30s")
+
+    def _ensure(self) -> None:
+        """Create the first versioned index behind the alias when there is none."""
+        if self._ready:
+            return
+        if not self._call("alias lookup", self.es.indices.exists_alias, name=self.alias):
+            if self._call("index lookup", self.es.indices.exists, index=self.alias):
+                raise SearchError(f"Elasticsearch at {self.url}: {self.alias!r} is an index, not an alias; "
+                                  "delete it or set another KHOLUU_ELASTICSEARCH_INDEX")
+            try:
+                self._create_index(self._new_index_name(), alias=True)
+            except SearchError:
+                # another process created it at the same moment: fine if the alias exists now
+                if not self._call("alias lookup", self.es.indices.exists_alias, name=self.alias):
+                    raise
+        self._ready = True
+
+    def indices(self) -> list[str]:
+        """The concrete indices behind the alias (normally one)."""
+        if not self._call("alias lookup", self.es.indices.exists_alias, name=self.alias):
+            return []
+        return sorted(self._call("alias lookup", self.es.indices.get_alias, name=self.alias).body)
+
+    # -- writing --------------------------------------------------------------
+    def _actions(self, index: str, documents: Iterable[IndexDocument]) -> Iterator[dict]:
+        for d in documents:
+            yield {"_op_type": "index", "_index": index, "_id": str(d.id), "_source": to_source(d)}
+
+    def _bulk(self, index: str, actions: Iterable[dict], what: str) -> int:
+        """``streaming_bulk`` with retries on 429; failures counted and reported."""
+        from elasticsearch import ApiError, TransportError, helpers
+
+        ok = failed = 0
+        first = ""
+        try:
+            for success, item in helpers.streaming_bulk(
+                    self.es, actions, chunk_size=BULK_CHUNK, max_chunk_bytes=20 * 1024 * 1024,
+                    raise_on_error=False, raise_on_exception=False, max_retries=5,
+                    initial_backoff=1, max_backoff=30, ignore_status=(404,) if what == "delete" else ()):
+                op, info = next(iter(item.items()))
+                if success or (op == "delete" and info.get("status") == 404):
+                    ok += 1
+                    continue
+                failed += 1
+                if not first:
+                    first = f"document {info.get('_id')}: {info.get('error') or info.get('exception')}"
+        except (TransportError, ApiError) as exc:
+            raise SearchError(f"Elasticsearch at {self.url} is unreachable ({what} into {index}): {exc}") from None
+        self._call("refresh", self.es.indices.refresh, index=index)
+        if failed:
+            raise SearchError(f"Elasticsearch at {self.url}: {failed} of {ok + failed} documents failed "
+                              f"({what} into {index}); first: {first}")
+        return ok
+
+    def index(self, documents: Iterable[IndexDocument]) -> int:
+        """Add or replace documents; the catalog id is the Elasticsearch id."""
+        self._ensure()
+        return self._bulk(self.alias, self._actions(self.alias, documents), "index")
+
+    def delete(self, ids: Sequence[int]) -> None:
+        if not ids:
+            return
+        self._ensure()
+        actions = ({"_op_type": "delete", "_index": self.alias, "_id": str(int(i))} for i in ids)
+        self._bulk(self.alias, actions, "delete")
+
+    def rebuild(self, documents: Iterable[IndexDocument]) -> int:
+        """Write every document into a new versioned index, then swap the alias.
+
+        Searches use the old index until the swap; if indexing fails half way,
+        the new index is dropped and the alias is untouched.
+        """
+        new = self._new_index_name()
+        self._create_index(new, alias=False)
+        try:
+            n = self._bulk(new, self._actions(new, documents), "rebuild")
+        except BaseException:
+            self._call("drop the failed rebuild", self.es.indices.delete, index=new, ignore_unavailable=True)
+            raise
+        old = self.indices()
+        actions: list[dict] = [{"remove": {"index": o, "alias": self.alias}} for o in old]
+        actions.append({"add": {"index": new, "alias": self.alias, "is_write_index": True}})
+        self._call("alias swap", self.es.indices.update_aliases, actions=actions)
+        for o in old:
+            self._call("drop the old index", self.es.indices.delete, index=o, ignore_unavailable=True)
+        self._ready = True
+        return n
+
+    def clear(self) -> None:
+        """Remove every document: an empty new index behind the alias (this
+        server build has no delete-by-query)."""
+        self.rebuild([])
+
+    def drop(self) -> None:
+        """Delete the alias and its indices (tests, uninstall)."""
+        for name in self.indices():
+            self._call("drop index", self.es.indices.delete, index=name, ignore_unavailable=True)
+        self._ready = False
+
+    def count(self) -> int:
+        self._ensure()
+        return int(self._call("count", self.es.count, index=self.alias)["count"])
+
+    def ids(self) -> set[int]:
+        """Document ids in the index (for ``kholuu index status``)."""
+        from elasticsearch import ApiError, TransportError, helpers
+
+        self._ensure()
+        try:
+            return {int(h["_id"]) for h in helpers.scan(self.es, index=self.alias, _source=False,
+                                                         query={"query": {"match_all": {}}}, size=5000)}
+        except (TransportError, ApiError) as exc:
+            raise SearchError(f"Elasticsearch at {self.url}: listing ids of {self.alias!r} failed: {exc}") from None
+
+    def close(self) -> None:
+        self.es.close()
+
+    # -- searching ------------------------------------------------------------
+    def parse(self, text: str) -> ParsedQuery:
+        return expand_query(parse_query(text))
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        started = time.perf_counter()
+        if query.sort not in SORTS:
+            raise SearchError(f"unknown sort {query.sort!r}: expected one of {', '.join(SORTS)}")
+        if query.limit < 0 or query.offset < 0:
+            raise SearchError("offset and limit must not be negative")
+        parsed = self.parse(query.text) if query.text and query.text.strip() else None
+        if not query.access_modes:
+            return SearchResult(total=0, hits=[], facets={}, took_ms=0.0)
+        self._ensure()
+        body: dict[str, Any] = {
+            "query": build_query(parsed, build_filters(query)),
+            "sort": build_sort(query.sort, parsed is None),
+            "from_": query.offset, "size": min(query.limit, MAX_LIMIT),
+            "track_total_hits": True, "track_scores": True,
+            "source": {"excludes": ["pages"]},
+        }
+        if query.facets:
+            body["aggs"] = build_aggs()
+        resp = self._call("search", self.es.search, index=self.alias, **body)
+        hits = [_hit(h, parsed) for h in resp["hits"]["hits"]]
+        facets = _facets(resp.get("aggregations") or {}) if query.facets else {}
+        return SearchResult(total=int(resp["hits"]["total"]["value"]), hits=hits, facets=facets,
+                            took_ms=(time.perf_counter() - started) * 1000)
+
+
+def _hit(h: dict, parsed: ParsedQuery | None) -> Hit:
+    src = h["_source"]
+    inner = (h.get("inner_hits") or {}).get("pages", {}).get("hits", {}).get("hits", [])
+    pages = sorted((IndexPage(page_id=int(p["_source"]["page_id"]), page_no=int(p["_source"]["page_no"]),
+                              text=p["_source"].get("text") or "") for p in inner), key=lambda p: p.page_no)
+    found = document_hits(pages, parsed, fallback=src.get("subject") or "")
+    best = found.best_page if found.best_page is not None else src.get("first_page")
+    score = h.get("_score")
+    return Hit(id=int(src["doc_id"]), doc_type=src.get("doc_type"), number_symbol=src.get("number_symbol"),
+               issued_date=date.fromisoformat(src["issued_date"]) if src.get("issued_date") else None,
+               subject=src.get("subject"), issuer=src.get("issuer"), fonds=src["fonds"],
+               fonds_name=src.get("fonds_name") or "", register=src.get("register"),
+               file_number=src.get("file_number"), score=round(float(score or 0.0), 4),
+               snippet=found.snippet, best_page=best, pages=found.pages)
+
+
+def _facets(aggs: dict) -> dict[str, list[FacetValue]]:
+    out: dict[str, list[FacetValue]] = {}
+    for key, agg in aggs.items():
+        values = []
+        for b in agg.get("buckets", []):
+            label = str(b["key"])
+            if key == "fonds":
+                names = b.get("name", {}).get("buckets", [])
+                label = names[0]["key"] if names else ""
+            values.append(FacetValue(value=str(b["key"]), count=int(b["doc_count"]), label=label))
+        out[key] = values
+    return out
+
+
+def _reason(exc: Any) -> str:
+    try:
+        err = exc.body.get("error", {})
+        root = (err.get("root_cause") or [{}])[0]
+        return f"{root.get('type', err.get('type', ''))}: {root.get('reason', err.get('reason', ''))}"
+    except Exception:  # noqa: BLE001 - any shape of error body
+        return str(exc)
+
+
+__all__ = ["ElasticBackend", "MAPPING_VERSION", "index_body", "to_source", "build_query", "build_filters"]

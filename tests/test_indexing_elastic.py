@@ -1,0 +1,196 @@
+"""The Elasticsearch backend against a real server (``scripts/elasticsearch``).
+
+``scripts/test`` starts the server and exports KHOLUU_TEST_ELASTICSEARCH_URL.
+Without it these tests FAIL (CI must never skip them) unless
+KHOLUU_ALLOW_NO_ELASTICSEARCH=1 is set for a local run without a server.
+
+The whole search contract (``test_indexing_embedded.py``) runs here again with
+the ``backend`` fixture below; every test uses its own alias and indices,
+dropped afterwards, so runs never see each other.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import fields
+from typing import Iterator
+
+import pytest
+
+import indexing
+from indexing.base import IndexDocument, IndexPage, SearchQuery
+from kholuu.errors import SearchError
+from kholuu.settings import Settings, load_settings
+
+# The contract suite, collected again in this module: its tests resolve the
+# ``backend`` fixture defined below (pytest looks fixtures up from the module
+# that collects the test), so they run against Elasticsearch.
+from test_indexing_embedded import (CORPUS, doc, ids, run,  # noqa: F401 - re-collected tests
+                                    test_abbreviation_finds_full_form_and_back,
+                                    test_access_modes_hide_documents_from_hits_totals_and_facets,
+                                    test_adjacent_words_rank_first, test_concurrent_searches_from_threads,
+                                    test_diacritic_query_ranks_exact_matches_first, test_exclusion_and_or,
+                                    test_facets_count_documents, test_filters,
+                                    test_malformed_query_gets_a_clear_message,
+                                    test_old_and_new_tone_placement_match, test_reindexing_replaces_documents,
+                                    test_snippet_is_escaped, test_snippet_marks_original_words_for_a_folded_query,
+                                    test_sorting_and_paging,
+                                    test_with_and_without_diacritics_find_the_same_documents)
+
+ES_ENV = "KHOLUU_TEST_ELASTICSEARCH_URL"
+ALLOW_NO_ES_ENV = "KHOLUU_ALLOW_NO_ELASTICSEARCH"
+
+
+def _es_url() -> str:
+    url = os.environ.get(ES_ENV, "").strip()
+    if url:
+        return url
+    if os.environ.get(ALLOW_NO_ES_ENV) == "1" and os.environ.get("CI") != "true":  # CI never skips
+        pytest.skip(f"{ES_ENV} unset and {ALLOW_NO_ES_ENV}=1: Elasticsearch tests skipped")
+    pytest.fail(f"{ES_ENV} is not set: run the tests with scripts/test (it starts Elasticsearch), "
+                f"or set {ALLOW_NO_ES_ENV}=1 to skip the Elasticsearch tests", pytrace=False)
+
+
+@pytest.fixture
+def es_settings(tmp_path) -> Settings:
+    """Settings pointing at the test server, with an alias of this test's own."""
+    return load_settings({"KHOLUU_HOME": str(tmp_path / "home"), "KHOLUU_ELASTICSEARCH_URL": _es_url(),
+                          "KHOLUU_ELASTICSEARCH_INDEX": f"kholuu-test-{os.getpid()}-{uuid.uuid4().hex[:10]}"})
+
+
+@pytest.fixture
+def es_backend(es_settings: Settings) -> Iterator["indexing.elastic.ElasticBackend"]:
+    from indexing.elastic import ElasticBackend
+
+    b = ElasticBackend(es_settings)
+    try:
+        yield b
+    finally:
+        b.drop()
+        b.close()
+
+
+@pytest.fixture
+def backend(es_backend):
+    """The contract suite's fixture: the shared corpus in a fresh Elasticsearch index."""
+    es_backend.index(CORPUS)
+    return es_backend
+
+
+# ------------------------------------------------------------- Elasticsearch only
+def test_open_backend_picks_elasticsearch(es_settings: Settings):
+    b = indexing.open_backend(es_settings)
+    try:
+        assert b.name == "elasticsearch"
+        assert b.count() == 0
+    finally:
+        b.drop()
+        b.close()
+
+
+def test_index_is_versioned_behind_the_alias_and_rebuild_swaps_it(es_backend):
+    es_backend.index(CORPUS)
+    [first] = es_backend.indices()
+    assert first.startswith(es_backend.alias + "-v1-")
+    assert es_backend.rebuild(CORPUS[:3]) == 3
+    [second] = es_backend.indices()
+    assert second != first and es_backend.count() == 3
+    assert not es_backend.es.indices.exists(index=first)   # the old index is gone
+
+
+def test_failed_rebuild_keeps_the_old_index(es_backend):
+    es_backend.index(CORPUS)
+    [before] = es_backend.indices()
+
+    def broken():
+        yield CORPUS[0]
+        raise RuntimeError("catalog went away")
+
+    with pytest.raises(RuntimeError):
+        es_backend.rebuild(broken())
+    assert es_backend.indices() == [before]
+    assert es_backend.count() == len(CORPUS)
+    assert run(es_backend, "nông thôn mới").total == 2
+    # no half-built index left behind
+    assert es_backend.es.indices.get(index=f"{es_backend.alias}-*").body.keys() == {before}
+
+
+def test_ids_and_idempotent_reindex(es_backend):
+    es_backend.index(CORPUS)
+    es_backend.index(CORPUS)
+    assert es_backend.ids() == {d.id for d in CORPUS}
+    assert es_backend.count() == len(CORPUS)
+
+
+class _YearTooBig(IndexDocument):
+    """A document whose year the mapping refuses (beyond a 32-bit integer)."""
+
+    @property
+    def year(self) -> int:
+        return 10**12
+
+
+def test_bulk_failure_is_counted_and_reported(es_backend):
+    base = doc(50, ["nông thôn"])
+    odd = _YearTooBig(**{f.name: getattr(base, f.name) for f in fields(base)})
+    with pytest.raises(SearchError, match=r"1 of 2 documents failed.*document 50"):
+        es_backend.index([odd, doc(52, ["nông thôn"])])
+    assert es_backend.ids() == {52}     # the good one is in, the bad one counted
+
+
+def test_page_text_with_diacritics_is_marked_for_a_folded_query(es_backend):
+    es_backend.index([doc(60, ["Trang đầu.", "Đảng bộ tỉnh Thái Bình lãnh đạo công tác dân vận."],
+                          subject="Về công tác dân vận")])
+    r = run(es_backend, "dang bo")
+    [hit] = r.hits
+    assert hit.best_page == 2 and hit.pages[0].page_id == 6002
+    assert "<mark>Đảng bộ</mark>" in hit.snippet
+
+
+def test_metadata_only_match_cites_the_first_page(es_backend):
+    es_backend.index([doc(61, ["Nội dung không liên quan."], number="99-CT/TU", subject="Về phòng cháy")])
+    [hit] = run(es_backend, "99-CT/TU").hits
+    assert hit.id == 61 and hit.best_page == 1 and hit.pages == []
+    assert "<mark>" not in hit.snippet or "99" in hit.snippet
+
+
+def test_user_text_is_never_query_syntax(es_backend):
+    es_backend.index(CORPUS)
+    for text in ['nông AND (thôn', 'title:nông', 'nông~2', 'nông^10 *', '{"match_all": {}}', "nông \\"]:
+        r = run(es_backend, text)          # no SearchError from Elasticsearch's parser
+        assert r.total <= 3
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path):
+    from indexing.elastic import ElasticBackend
+
+    s = load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_ELASTICSEARCH_URL": "http://127.0.0.1:9",
+                       "KHOLUU_ELASTICSEARCH_INDEX": "nowhere"})
+    b = ElasticBackend(s, request_timeout=2)
+    with pytest.raises(SearchError, match=r"Elasticsearch at http://127.0.0.1:9 is unreachable"):
+        b.search(SearchQuery(text="nông"))
+    with pytest.raises(SearchError, match="unreachable"):
+        b.index([doc(1, ["x"])])
+    b.close()
+
+
+def test_many_pages_best_page_and_limit(es_backend):
+    pages = [f"Trang {i} nói về thủy lợi." for i in range(1, 40)]
+    pages[29] = "Trang 30: xây dựng nông thôn mới, nông thôn mới, nông thôn mới."
+    es_backend.index([doc(70, pages)])
+    [hit] = run(es_backend, "nông thôn mới").hits
+    assert hit.best_page == 30 and [p.page_no for p in hit.pages] == [30]
+    r = run(es_backend, "thủy lợi")
+    assert r.hits[0].best_page is not None and 1 <= len(r.hits[0].pages) <= 20
+
+
+def test_results_are_documents_with_index_pages(es_backend):
+    es_backend.index([IndexDocument(
+        id=80, fonds="12", fonds_name="Phông 12", register=None, file_number=None, doc_type="Chỉ thị",
+        number_symbol=None, issuer=None, place=None, issued_date=None, subject=None, signer_name=None,
+        access_mode="public", pages=[IndexPage(1, 1, "lúa gạo"), IndexPage(2, 2, "lúa gạo lúa")],
+        segmented="lúa_gạo lúa_gạo lúa")])
+    r = run(es_backend, "lúa gạo")
+    assert r.total == 1 and [p.page_no for p in r.hits[0].pages] == [1, 2]
+    assert r.facets["doc_type"][0].count == 1
