@@ -63,27 +63,38 @@ QUERY_MIX: list[tuple[str, dict]] = [
 ]
 
 
-def sentences() -> list[str]:
+def topics() -> list[list[str]]:
+    """Sentences of each sample document: one topic each (thủy lợi, cán bộ, ...)."""
     raw = yaml.safe_load(SAMPLES.read_text(encoding="utf-8"))
-    out: list[str] = []
+    out: list[list[str]] = []
     for d in raw["documents"]:
+        sents: list[str] = [normalize(str(s)) for s in d.get("subject") or []]
         for para in d.get("body") or []:
             para = re.sub(r"^[\^#>] ", "", str(para))
-            out.extend(s.strip() for s in re.split(r"(?<=[.;:])\s+", normalize(para)) if len(s.strip()) > 20)
-        out.extend(normalize(str(s)) for s in d.get("subject") or [])
+            sents.extend(s.strip() for s in re.split(r"(?<=[.;:])\s+", normalize(para)) if len(s.strip()) > 20)
+        if sents:
+            out.append(sents)
     return out
 
 
 def corpus(n_docs: int, pages_per_doc: int, seed: int) -> Iterator[IndexDocument]:
+    """Documents on one topic each (most sentences from one sample document, a few
+    from others), with names, places and numbers varied so texts differ."""
     rng = random.Random(seed)
-    pool = sentences()
+    by_topic = topics()
+    everything = [s for t in by_topic for s in t]
     page_id = 0
     for i in range(1, n_docs + 1):
+        topic = rng.choice(by_topic)
         n_pages = max(1, min(2 * pages_per_doc - 1, int(rng.expovariate(1 / pages_per_doc)) + 1))
         pages = []
         for p in range(1, n_pages + 1):
             page_id += 1
-            pages.append(IndexPage(page_id=page_id, page_no=p, text="\n".join(rng.sample(pool, 8))))
+            lines = [rng.choice(topic) if rng.random() < 0.95 else rng.choice(everything) for _ in range(8)]
+            text = "\n".join(lines)
+            text = re.sub(r"\d+", lambda m: str(rng.randint(1, 2000)), text)
+            text += f"\n{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}, {rng.choice(PLACES)}."
+            pages.append(IndexPage(page_id=page_id, page_no=p, text=text))
         year = rng.randint(1960, 2024)
         people = [f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}" for _ in range(2)]
         access = rng.choices(["public", "conditional", "secret"], weights=[85, 10, 5])[0]
@@ -92,7 +103,7 @@ def corpus(n_docs: int, pages_per_doc: int, seed: int) -> Iterator[IndexDocument
             id=i, fonds=f"F{rng.randint(1, 41):02d}", fonds_name="Phông", register="01",
             file_number=str(rng.randint(1, 2000)), doc_type=doc_type, number_symbol=f"{rng.randint(1, 300)}-X/TU",
             issuer=rng.choice(ISSUERS), place=rng.choice(PLACES),
-            issued_date=date(year, rng.randint(1, 12), rng.randint(1, 28)), subject=rng.choice(pool)[:120],
+            issued_date=date(year, rng.randint(1, 12), rng.randint(1, 28)), subject=topic[0][:120],
             signer_name=people[0], access_mode=access, pages=pages,
             entities=[("PER", people[0]), ("PER", people[1]), ("LOC", rng.choice(PLACES)),
                       ("ORG", rng.choice(ISSUERS))])

@@ -102,3 +102,48 @@ def run_rebuild(args: Any, settings: Any) -> int:
         backend.close()
         catalog.dispose()
     return 0
+
+
+def index_status(catalog: Any, backend: Any) -> dict[str, Any]:
+    """Documents in the catalog vs in the index, and which differ."""
+    from sqlalchemy import select
+
+    from kholuu.catalog import DocumentRow
+
+    with catalog.session() as s:
+        rows = s.execute(select(DocumentRow.id, DocumentRow.indexed_at)).all()
+    in_catalog = {r[0] for r in rows}
+    status: dict[str, Any] = {"backend": backend.name, "catalog": len(in_catalog), "index": backend.count(),
+                              "never_indexed": sum(1 for r in rows if r[1] is None)}
+    ids = getattr(backend, "ids", None)
+    if ids is not None:
+        in_index = set(ids())
+        status["missing"] = sorted(in_catalog - in_index)[:100]
+        status["stale"] = sorted(in_index - in_catalog)[:100]
+        status["missing_count"] = len(in_catalog - in_index)
+        status["stale_count"] = len(in_index - in_catalog)
+    return status
+
+
+def run_status(args: Any, settings: Any) -> int:
+    import indexing
+    from kholuu.catalog import Catalog
+
+    catalog = Catalog(settings.database_url)
+    backend = indexing.open_backend(settings)
+    try:
+        st = index_status(catalog, backend)
+    finally:
+        backend.close()
+        catalog.dispose()
+    if getattr(args, "json", False):
+        json.dump(st, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    sys.stdout.write(f"Danh mục: {st['catalog']} tài liệu; chỉ mục ({st['backend']}): {st['index']} tài liệu\n")
+    if "missing_count" in st:
+        sys.stdout.write(f"Chưa có trong chỉ mục: {st['missing_count']}; "
+                         f"thừa trong chỉ mục (đã xóa khỏi danh mục): {st['stale_count']}\n")
+    if st.get("missing_count") or st.get("stale_count") or st["never_indexed"]:
+        sys.stdout.write("Chạy `kholuu index rebuild` để đồng bộ.\n")
+    return 0

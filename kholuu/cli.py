@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     isub = c.add_subparsers(dest="index_command", metavar="ACTION", required=True, parser_class=_Parser)
     r = isub.add_parser("rebuild", help="rebuild the search index from the catalog")
     r.set_defaults(handler="indexing.cli:run_rebuild")
+    r = isub.add_parser("status", help="documents in the catalog vs in the search index")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(handler="indexing.cli:run_status")
 
     c = sub.add_parser("serve", help="serve the web interface")
     c.add_argument("--host", default=None)

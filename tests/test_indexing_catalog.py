@@ -117,9 +117,15 @@ def test_cli_rebuild_and_search(cat_settings: Settings, home: Path):
     empty = kholuu(home, "search", "nông thôn")
     assert empty.returncode == 0 and "kholuu index rebuild" in empty.stdout
 
+    before = json.loads(kholuu(home, "index", "status", "--json").stdout)
+    assert (before["catalog"], before["index"], before["missing_count"]) == (3, 0, 3)
+
     rebuilt = kholuu(home, "index", "rebuild")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "3 tài liệu" in rebuilt.stdout.splitlines()[-1]
+
+    after = json.loads(kholuu(home, "index", "status", "--json").stdout)
+    assert (after["index"], after["missing_count"], after["stale_count"], after["never_indexed"]) == (3, 0, 0, 0)
 
     out = kholuu(home, "search", "nong thon moi", "--json")
     assert out.returncode == 0, out.stderr
