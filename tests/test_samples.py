@@ -29,6 +29,7 @@ from kholuu.samples import (
 )
 from kholuu.samples.render import (
     RenderError,
+    _seal_texts,
     font_paths,
     ground_truth,
     missing_glyphs,
@@ -147,6 +148,9 @@ def test_every_character_has_a_glyph(docs):
         assert set(fonts) == {"r", "b", "i", "bi"}
         for face, path in fonts.items():
             assert missing_glyphs(path, d.printed_text()) == set(), (d.id, face, path)
+        if d.seal or d.security_mark or d.urgency_mark:  # seal ring and stamps have their own face
+            seal_text = "".join(_seal_texts(d)) + (d.security_mark or "") + (d.urgency_mark or "")
+            assert not missing_glyphs(font_paths("stamp", seal_text)["b"], seal_text)
     # the check itself can fail: a serif Latin font has no CJK glyph
     any_font = next(iter(font_paths("digital", "a").values()))
     assert missing_glyphs(any_font, "Thái Bình 漢") == {"漢"}

@@ -506,8 +506,10 @@ def _seal(doc: "SampleDocument", centre: tuple[float, float], s: float, rng: np.
         glyph = Image.new("L", (box, box), 0)
         ImageDraw.Draw(glyph).text((box / 2, box / 2), ch, font=font, fill=255, anchor="mm")
         _paste_rotated(img, glyph, (c + text_r * math.cos(a), c + text_r * math.sin(a)), -math.degrees(a) - 90)
-    star = _find_font("DejaVuSans.ttf") or font_path
-    draw.text((c, c - 3 * MM * s), "★", font=_font(star, round(6 * MM * s)), fill=255, anchor="mm")
+    star = next((p for p in (_find_font("DejaVuSans.ttf"), _find_font("FreeSerif.ttf"), font_path)
+                 if p and not missing_glyphs(p, "★")), None)
+    if star:  # no font with a star: leave it out rather than draw a box
+        draw.text((c, c - 3 * MM * s), "★", font=_font(star, round(6 * MM * s)), fill=255, anchor="mm")
     draw.text((c, c + 4 * MM * s), centre_text, font=_font(font_path, round(4.2 * MM * s)), fill=255, anchor="mm")
     patchy = np.clip(_smooth_field(rng, img.size, (5, 5), 0.85, 0.22), 0.3, 1.0)
     mask = Image.fromarray((np.asarray(img, dtype=np.float32) * patchy).astype(np.uint8), "L")
