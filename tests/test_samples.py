@@ -134,6 +134,8 @@ def test_ground_truth_pages_hold_the_header_and_signature(docs):
         first, last = pages[0].splitlines(), pages[-1].splitlines()
         assert d.number_line in first and d.date_line in first and "ĐẢNG CỘNG SẢN VIỆT NAM" in first
         assert d.signature.name in last and "Nơi nhận:" in last
+        for line in (*d.superior, *d.issuer, *d.subject, d.title or d.number_line):
+            assert line in first, (d.id, line)  # header and subject lines are printed as written
         for n, text in enumerate(pages[1:], start=2):
             assert text.splitlines()[0] == str(n)  # page number on top from page 2
         # every body word, in order, once page numbers and markup are set aside
