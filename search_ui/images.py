@@ -31,39 +31,66 @@ def clamp_width(requested: int | None) -> int:
     return ALLOWED_WIDTHS[-1]
 
 
+def _key(master: Path) -> str:
+    st = master.stat()
+    return hashlib.sha256(f"{master.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
+
+
+def _path(cache_dir: Path, key: str, width: int, fmt: str) -> Path:
+    return cache_dir / key[:2] / f"{key}-{width}.{FORMATS[fmt][0]}"
+
+
+def _save(im: Image.Image, out: Path, fmt: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=out.suffix)
+    os.close(fd)
+    try:
+        if fmt == "webp":
+            im.save(tmp, "WEBP", quality=80, method=4)
+        else:
+            im.save(tmp, "JPEG", quality=82)
+        os.replace(tmp, out)   # atomic: a concurrent reader never sees half a file
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def make_derivatives(master: Path, cache_dir: Path, fmt: str = "jpeg") -> dict[int, Path]:
+    """Every allowed width of ``master`` in one decode, largest first.
+
+    Decoding a 300 dpi page PNG costs about half a second; doing it once for all
+    sizes (each resized from the next larger one) keeps the first look at a
+    page fast and the thumbnails free afterwards. The pipeline may call this
+    after OCR so that no reader ever waits.
+    """
+    key = _key(master)
+    out: dict[int, Path] = {}
+    (cache_dir / key[:2]).mkdir(parents=True, exist_ok=True)
+    with Image.open(master) as opened:
+        opened.draft("RGB", (ALLOWED_WIDTHS[-1], ALLOWED_WIDTHS[-1] * 4))   # fast path for JPEG masters
+        im = ImageOps.exif_transpose(opened)
+        if im.mode not in ("RGB", "L"):
+            im = im.convert("RGB")
+        for width in sorted(ALLOWED_WIDTHS, reverse=True):
+            if im.width > width:
+                height = max(1, round(im.height * width / im.width))
+                im = im.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=2.0)
+            path = _path(cache_dir, key, width, fmt)
+            if not path.exists():
+                _save(im, path, fmt)
+            out[width] = path
+    return out
+
+
 def derivative(master: Path, cache_dir: Path, width: int, fmt: str = "jpeg") -> Path:
-    """Path of ``master`` resized to ``width`` (never enlarged), made on first use.
+    """Path of ``master`` at an allowed ``width`` (never enlarged), made on first use.
 
     Raises ``FileNotFoundError`` when the master is missing and ``OSError`` when
     it cannot be decoded; the caller answers 404.
     """
-    ext, _ = FORMATS[fmt]
-    st = master.stat()
-    key = hashlib.sha256(f"{master.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
-    out = cache_dir / key[:2] / f"{key}-{width}.{ext}"
-    if out.exists():
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with Image.open(master) as im:
-        im.draft("RGB", (width, width * 4))   # fast path for large JPEG masters
-        im = ImageOps.exif_transpose(im)
-        if im.mode not in ("RGB", "L"):
-            im = im.convert("RGB")
-        if im.width > width:
-            height = max(1, round(im.height * width / im.width))
-            im = im.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, suffix="." + ext)
-        os.close(fd)
-        try:
-            if fmt == "webp":
-                im.save(tmp, "WEBP", quality=80, method=4)
-            else:
-                im.save(tmp, "JPEG", quality=82, optimize=True, progressive=True)
-            os.replace(tmp, out)   # atomic: a concurrent reader never sees half a file
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    return out
+    path = _path(cache_dir, _key(master), width, fmt)
+    if path.exists():
+        return path
+    return make_derivatives(master, cache_dir, fmt)[width]
 
 
 def media_type(fmt: str) -> str:
