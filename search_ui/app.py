@@ -23,6 +23,7 @@ from typing import Any, AsyncIterator
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -100,6 +101,10 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
                   docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
     app.state.kholuu = state
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # pages and JSON shrink 5-10x for a slow office line; images are compressed already
+    app.add_middleware(GZipMiddleware, minimum_size=1024,
+                       exclude_content_types=("text/event-stream", "image/jpeg", "image/webp", "image/png",
+                                              "application/pdf"))
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
@@ -145,7 +150,9 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
         params = parse_params(request.query_params)
         outcome = run_search(state.backend, state.repo, params, allowed_access_modes(request))
         partial = request.headers.get("x-kholuu-partial") == "1"
-        return render(request, "results.html" if partial else "search.html", params=params, outcome=outcome)
+        response = render(request, "results.html" if partial else "search.html", params=params, outcome=outcome)
+        response.headers["Vary"] = "X-Kholuu-Partial, Accept-Encoding"
+        return response
 
     @app.get("/documents/{document_id:int}", response_class=HTMLResponse, include_in_schema=False)
     def document_page(request: Request, document_id: int, q: str = "") -> HTMLResponse:

@@ -260,6 +260,13 @@ def test_security_headers_and_no_inline_script(env: Env) -> None:
         assert ' style="' not in r.text, url                                      # CSP blocks inline styles
 
 
+def test_pages_are_compressed_and_images_are_not(env: Env) -> None:
+    r = env.client.get("/search", params={"q": "nông thôn mới"}, headers={"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip" and "Chỉ thị 08-CT/TU" in r.text
+    img = env.client.get(f"/pages/{env.seeded.page_ids['ct08'][0]}/image?w=640", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in img.headers
+
+
 def test_openapi_describes_the_json_api(env: Env) -> None:
     spec = env.client.get("/api/openapi.json").json()
     assert "/api/search" in spec["paths"] and "/api/documents/{document_id}" in spec["paths"]
