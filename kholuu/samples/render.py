@@ -412,13 +412,26 @@ def _layout(doc: "SampleDocument") -> tuple[_Page, ...]:
     return tuple(lay.pages)
 
 
-def ground_truth(doc: "SampleDocument") -> list[str]:
-    """The exact text of each rendered page, line by line (stamps and seal excluded).
+def _rows(page: _Page) -> list[str]:
+    """Lines side by side (within 3 mm of each other's baseline) as one row, left to right."""
+    items = sorted(((runs[0].y, runs[0].x, text) for text, runs in page.lines if runs), key=lambda t: (t[0], t[1]))
+    rows: list[tuple[float, list[tuple[float, str]]]] = []
+    for y, x, text in items:
+        if rows and y - rows[-1][0] < 3 * MM:
+            rows[-1][1].append((x, text))
+        else:
+            rows.append((y, [(x, text)]))
+    return [" ".join(text for _, text in sorted(row)) for _, row in rows]
 
-    Reading order: header left column, header right column, then the page top to
-    bottom; in the signature area the recipients come before the signature.
+
+def ground_truth(doc: "SampleDocument") -> list[str]:
+    """The exact text of each rendered page (stamps, seal and signature excluded).
+
+    Reading order is by rows, top to bottom, as OCR reads a page: lines printed
+    side by side (the header's two columns, "Nơi nhận:" beside the signature
+    block) join on one line, left to right.
     """
-    return ["\n".join(text for text, _ in page.lines) for page in _layout(doc)]
+    return ["\n".join(_rows(page)) for page in _layout(doc)]
 
 
 # --------------------------------------------------------------------------- drawing
