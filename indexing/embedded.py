@@ -43,6 +43,9 @@ FACET_LIMIT = 20
 BATCH = 500
 EXACT_TIER, PHRASE_TIER = 2.0, 1.0
 ENTITY_FACETS = {"person": "PER", "organization": "ORG", "place": "LOC"}
+# the matched documents of one search, with what facets group by (no join needed)
+_M_COLUMNS = "id, score, d, fonds, tkey, ikey, year"
+_M_VALUES = "d.issued_date, d.fonds, d.doc_type_key, d.issuer_key, d.year"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,6 +63,8 @@ CREATE TABLE IF NOT EXISTS doc(
 CREATE INDEX IF NOT EXISTS ix_doc_fonds ON doc(fonds);
 CREATE INDEX IF NOT EXISTS ix_doc_year ON doc(year);
 CREATE INDEX IF NOT EXISTS ix_doc_date ON doc(issued_date);
+CREATE INDEX IF NOT EXISTS ix_doc_type_key ON doc(doc_type_key);
+CREATE INDEX IF NOT EXISTS ix_doc_issuer_key ON doc(issuer_key);
 CREATE TABLE IF NOT EXISTS page(
     doc_id INTEGER NOT NULL, page_no INTEGER NOT NULL, page_id INTEGER NOT NULL, text TEXT NOT NULL,
     PRIMARY KEY (doc_id, page_no)
@@ -129,7 +134,8 @@ class EmbeddedBackend:
                 conn.execute("PRAGMA busy_timeout=30000")
                 conn.execute("PRAGMA temp_store=MEMORY")
                 conn.execute("PRAGMA cache_size=-32000")
-                conn.execute("CREATE TEMP TABLE IF NOT EXISTS m(id INTEGER PRIMARY KEY, score REAL, d TEXT)")
+                conn.execute("CREATE TEMP TABLE IF NOT EXISTS m(id INTEGER PRIMARY KEY, score REAL, d TEXT, "
+                             "fonds TEXT, tkey TEXT, ikey TEXT, year INTEGER)")
             except sqlite3.DatabaseError as exc:
                 raise SearchError(f"{self.path}: cannot open the search index ({exc})") from None
             self._local.conn = conn
@@ -319,7 +325,7 @@ class EmbeddedBackend:
         try:
             conn.execute("DELETE FROM temp.m")
             if parsed is None:
-                conn.execute(f"INSERT INTO temp.m(id, score, d) SELECT d.id, 0.0, d.issued_date FROM doc d "
+                conn.execute(f"INSERT INTO temp.m({_M_COLUMNS}) SELECT d.id, 0.0, {_M_VALUES} FROM doc d "
                              f"WHERE {where}", params)
             else:
                 self._match(conn, parsed, where, params)
@@ -351,9 +357,9 @@ class EmbeddedBackend:
         if phrase:
             score += f" + {PHRASE_TIER} * (d.id IN (SELECT rowid FROM doc_fts WHERE doc_fts MATCH ?))"
             extra.append(phrase)
-        sql = (f"INSERT INTO temp.m(id, score, d) SELECT d.id, {score}, d.issued_date FROM "
+        sql = (f"INSERT INTO temp.m({_M_COLUMNS}) SELECT d.id, {score}, {_M_VALUES} FROM "
                f"(SELECT rowid AS id, -bm25(doc_fts, 1.0, 1.0, 2.0, 2.0) AS r FROM doc_fts "
-               f"WHERE doc_fts MATCH ?) h JOIN doc d ON d.id = h.id WHERE {where}")
+               f"WHERE doc_fts MATCH ?) h CROSS JOIN doc d ON d.id = h.id WHERE {where}")
         conn.execute(sql, [*extra, match_expression(parsed), *params])
 
     @staticmethod
@@ -383,24 +389,37 @@ class EmbeddedBackend:
 
     @staticmethod
     def _facets(conn: sqlite3.Connection) -> dict[str, list[FacetValue]]:
-        def rows(sql: str, *args: object) -> Iterator[tuple]:
-            return iter(conn.execute(sql, args).fetchall())
+        """Counts of documents per value over all matches (already access-filtered).
+
+        Grouping runs on the temporary match table alone; labels are looked up
+        for the few values shown.
+        """
+        def rows(sql: str, *args: object) -> list[tuple]:
+            return conn.execute(sql, args).fetchall()
+
+        def label(sql: str, value: object) -> str:
+            row = conn.execute(sql, (value,)).fetchone()
+            return row[0] if row and row[0] else str(value)
 
         facets: dict[str, list[FacetValue]] = {}
-        facets["fonds"] = [FacetValue(value=v, count=c, label=label) for v, label, c in rows(
-            "SELECT d.fonds, max(d.fonds_name), count(*) c FROM temp.m JOIN doc d ON d.id = temp.m.id "
-            f"GROUP BY d.fonds ORDER BY c DESC, d.fonds LIMIT {FACET_LIMIT}")]
-        for key in ("doc_type", "issuer"):
-            facets[key] = [FacetValue(value=v, count=c, label=v) for v, c in rows(
-                f"SELECT max(d.{key}), count(*) c FROM temp.m JOIN doc d ON d.id = temp.m.id "
-                f"WHERE d.{key}_key IS NOT NULL GROUP BY d.{key}_key ORDER BY c DESC, 1 LIMIT {FACET_LIMIT}")]
+        facets["fonds"] = [
+            FacetValue(value=v, count=c, label=label("SELECT fonds_name FROM doc WHERE fonds = ? LIMIT 1", v))
+            for v, c in rows(f"SELECT fonds, count(*) c FROM temp.m GROUP BY fonds ORDER BY c DESC, fonds "
+                             f"LIMIT {FACET_LIMIT}")]
+        for key, col in (("doc_type", "tkey"), ("issuer", "ikey")):
+            values = []
+            for v, c in rows(f"SELECT {col}, count(*) c FROM temp.m WHERE {col} IS NOT NULL GROUP BY {col} "
+                             f"ORDER BY c DESC, {col} LIMIT {FACET_LIMIT}"):
+                shown = label(f"SELECT {key} FROM doc WHERE {key}_key = ? LIMIT 1", v)
+                values.append(FacetValue(value=shown, count=c, label=shown))
+            facets[key] = values
         facets["year"] = [FacetValue(value=str(v), count=c, label=str(v)) for v, c in rows(
-            "SELECT d.year, count(*) c FROM temp.m JOIN doc d ON d.id = temp.m.id WHERE d.year IS NOT NULL "
-            "GROUP BY d.year ORDER BY d.year DESC LIMIT 200")]
-        for key, label in ENTITY_FACETS.items():
+            "SELECT year, count(*) c FROM temp.m WHERE year IS NOT NULL GROUP BY year ORDER BY year DESC LIMIT 200")]
+        for key, entity_label in ENTITY_FACETS.items():
             facets[key] = [FacetValue(value=v, count=c, label=v) for v, c in rows(
-                "SELECT e.canonical, count(DISTINCT e.doc_id) c FROM temp.m JOIN entity e ON e.doc_id = temp.m.id "
-                f"WHERE e.label = ? GROUP BY e.canonical ORDER BY c DESC, e.canonical LIMIT {FACET_LIMIT}", label)]
+                "SELECT e.canonical, count(*) c FROM temp.m CROSS JOIN entity e ON e.doc_id = temp.m.id "
+                f"WHERE e.label = ? GROUP BY e.canonical ORDER BY c DESC, e.canonical LIMIT {FACET_LIMIT}",
+                entity_label)]
         return facets
 
 
