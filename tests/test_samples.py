@@ -266,3 +266,17 @@ def test_rendered_page_ocrs_with_tesseract(tmp_path):
     assert "215-CV/HU" in text.replace(" ", "")
     assert "nông thôn mới" in text.lower()
     assert "Vũ Thư, ngày 08 tháng 9 năm 2016" in text
+
+
+def test_samples_command_writes_a_batch_and_reports_bad_ids(tmp_path, capsys):
+    from kholuu.samples.__main__ import main
+
+    assert main([str(tmp_path / "b"), "--id", "vt-2016-cv-tieu-chi-ntm", "--dpi", "72", "--format", "png",
+                 "--text"]) == 0
+    assert (tmp_path / "b" / "manifest.csv").read_text(encoding="utf-8").splitlines()[1] \
+        == "01_vt-2016-cv-tieu-chi-ntm_p1.png,1,1,01,19"
+    gt = (tmp_path / "b" / "vt-2016-cv-tieu-chi-ntm_p1.gt.txt").read_text(encoding="utf-8")
+    assert gt.startswith("ĐẢNG BỘ TỈNH THÁI BÌNH ĐẢNG CỘNG SẢN VIỆT NAM\n")
+    assert main([str(tmp_path / "c"), "--id", "no-such-doc"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no-such-doc" in err[0]
