@@ -96,8 +96,32 @@ def canonical_syllable(syllable: str) -> str:
     return "".join(chars)
 
 
+# Only syllables ending in oa/oe/uy (each letter bare or with a tone mark) can
+# change, so only those are looked at: find such an ending at the end of a
+# syllable, then walk back to the syllable's start (the same boundaries as
+# _SYLLABLE_RE). This keeps normalize fast on page-sized text, which every
+# index build runs over millions of pages.
+_CANDIDATE_END_RE = re.compile(r"(?:[oòóỏõọ][aàáảãạeèéẻẽẹ]|[uùúủũụ][yỳýỷỹỵ])(?![^\W\d_])", re.IGNORECASE)
+_SYLLABLE_CHAR_RE = re.compile(r"[^\W\d_]")
+
+
 def _canonical_tones(text: str) -> str:
-    return _SYLLABLE_RE.sub(lambda m: canonical_syllable(m.group(0)), text)
+    out: list[str] = []
+    pos = 0
+    for m in _CANDIDATE_END_RE.finditer(text):
+        start = m.start()
+        while start > pos and _SYLLABLE_CHAR_RE.match(text, start - 1):
+            start -= 1
+        out.append(text[pos:start])
+        out.append(canonical_syllable(text[start:m.end()]))
+        pos = m.end()
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
+_NEEDS_TRANSLATE_RE = re.compile("[" + re.escape("".join(map(chr, _TRANSLATE))) + "]")
 
 
 def normalize(text: str) -> str:
@@ -109,7 +133,9 @@ def normalize(text: str) -> str:
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text).translate(_TRANSLATE)
+    text = unicodedata.normalize("NFC", text)
+    if _NEEDS_TRANSLATE_RE.search(text):
+        text = text.translate(_TRANSLATE)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _canonical_tones(text)
     text = re.sub(r"[ ]{2,}", " ", text)
