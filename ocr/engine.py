@@ -27,7 +27,7 @@ from PIL import Image
 from kholuu.errors import KholuuError
 from kholuu.model import PageOCR, Word
 from kholuu.textnorm import fold, normalize
-from ocr import preprocess, tesseract
+from ocr import layout, preprocess, tesseract
 from ocr.correct import correct_words
 from ocr.errors import MissingFileError, OcrEngineError, TruncatedImageError
 from ocr.options import OcrOptions
@@ -137,28 +137,23 @@ def _to_page(words: list[tesseract.TessWord], prep: preprocess.Preprocessed, opt
     texts = [normalize(w.text) for w in words]
     if options.correct:
         texts = correct_words(texts)
-    out_words: list[Word] = []
-    lines: list[list[str]] = []
-    breaks: list[bool] = []
-    last_key = None
-    last_block = None
+    # Tesseract's lines in its reading order (rows across both header columns, which is what
+    # extraction and the samples' ground truth expect); optionally column by column
+    grouped: dict[tuple[int, int, int], list[layout.Box]] = {}
     for w, text in zip(words, texts):
-        if not text.strip():
-            continue
-        key = (w.block, w.par, w.line)
-        if key != last_key:
-            lines.append([])
-            breaks.append(last_block is not None and w.block != last_block)
-            last_key, last_block = key, w.block
-        lines[-1].append(text)
-        box = prep.to_original((w.left, w.top, w.left + w.width, w.top + w.height))
-        out_words.append(Word(text=text, conf=round(w.conf, 2), bbox=box, line=len(lines) - 1))
-    parts: list[str] = []
-    for line, new_block in zip(lines, breaks):
-        if new_block:
-            parts.append("")
-        parts.append(" ".join(line))
-    text = normalize("\n".join(parts))
+        if text.strip():
+            grouped.setdefault((w.block, w.par, w.line), []).append(
+                layout.Box(w.left, w.top, w.left + w.width, w.top + w.height, (w, text)))
+    lines = list(grouped.values())
+    if options.column_order:
+        lines = layout.reading_order(lines, prep.image.shape[1])
+    out_words: list[Word] = []
+    for number, line in enumerate(lines):
+        for b in line:
+            w, text = b.item
+            box = prep.to_original((w.left, w.top, w.left + w.width, w.top + w.height))
+            out_words.append(Word(text=text, conf=round(w.conf, 2), bbox=box, line=number))
+    text = normalize("\n".join(" ".join(b.item[1] for b in line) for line in lines))
     return PageOCR(source=source, page=page, text=text, confidence=_mean([w.conf for w in out_words]),
                    words=out_words, width=prep.properties.width, height=prep.properties.height,
                    blank=not out_words, steps=list(prep.records))

@@ -33,6 +33,7 @@ class OcrOptions:
     psm: int = 3             # fully automatic layout: reads the two-column Party header best (bench/ocr_accuracy)
     preprocess: bool = True
     correct: bool = True
+    column_order: bool = False   # read two-column header/signature bands column by column (ocr.layout)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "OcrOptions":
@@ -60,6 +61,7 @@ class OcrOptions:
             "psm": self.psm,
             "preprocess": self.preprocess,
             "correct": self.correct,
+        "column_order": self.column_order,
         }
         blob = json.dumps(payload, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]

@@ -44,7 +44,7 @@ class ImageProperties:
     red_fraction: float              # share of page pixels that are saturated red
     blue_fraction: float
     ink_fraction: float              # share of dark (ink) pixels
-    contrast: float                  # p99 - p1 of gray levels
+    contrast: float                  # paper gray level minus the darkest ink's (0.3rd percentile)
     unevenness: float                # spread of the background illumination (gray levels)
     speckle: float                   # tiny isolated specks per 10k pixels
     vertical_text: bool              # text lines run vertically (page turned 90/270°)
@@ -115,8 +115,14 @@ def measure(img: np.ndarray, dpi: int | None) -> ImageProperties:
     gray = _gray(img)
     height, width = gray.shape
     small, _ = _small(gray)
-    lo, hi = np.percentile(small, [1, 99])
-    contrast = float(hi - lo)
+    # Contrast between paper and the darkest ink: percentiles of the whole page would
+    # miss faint ink, which covers well under 1% of a typewritten page.
+    detail, _ = _small(gray, 1800)
+    detail = cv2.medianBlur(detail, 3)
+    paper = float(np.median(detail))
+    contrast = paper - float(np.percentile(detail, 0.3))
+    ink = float((detail < paper - max(25.0, contrast * 0.5)).mean()) if contrast >= 25 else 0.0
+    blank = contrast < 25 or ink < 0.0003
     is_color = img.ndim == 3
     red_f = blue_f = 0.0
     if is_color:
@@ -124,8 +130,6 @@ def measure(img: np.ndarray, dpi: int | None) -> ImageProperties:
         red, blue = color_masks(rgb_small)
         red_f, blue_f = float(red.mean()), float(blue.mean())
     binary_small = _ink_mask(small)
-    ink = float((binary_small > 0).mean()) if contrast >= 40 else 0.0
-    blank = contrast < 40 or ink < 0.0005
     background = cv2.medianBlur(cv2.resize(small, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA), 9) \
         if min(small.shape) >= 40 else small
     b_lo, b_hi = np.percentile(background, [5, 95])
@@ -286,7 +290,7 @@ def plan_steps(props: ImageProperties, target_dpi: int = 300) -> list[str]:
     steps.append("deskew")
     if props.unevenness > 25:
         steps.append("flatten_illumination")
-    if props.contrast < 150:
+    if props.contrast < 120:
         steps.append("stretch_contrast")
     if props.speckle > 2.0:
         steps.append("denoise")
