@@ -50,12 +50,11 @@ def build_index_documents(catalog: "Catalog", document_ids: Iterable[int] | None
 
     from kholuu.catalog import ArchiveFileRow, DocumentRow, FondsRow, PageRow
 
-    with catalog.session() as s:
-        q = select(DocumentRow.id).order_by(DocumentRow.id)
-        ids = list(s.scalars(q))
     if document_ids is not None:
-        wanted = {int(i) for i in document_ids}
-        ids = [i for i in ids if i in wanted]
+        ids = sorted({int(i) for i in document_ids})
+    else:
+        with catalog.session() as s:
+            ids = list(s.scalars(select(DocumentRow.id).order_by(DocumentRow.id)))
     for chunk in _chunks(ids, CHUNK):
         with catalog.session() as s:
             docs = s.scalars(select(DocumentRow).options(

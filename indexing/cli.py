@@ -75,7 +75,8 @@ def run_search(args: Any, settings: Any) -> int:
         date = h.issued_date.strftime("%d/%m/%Y") if h.issued_date else "không rõ ngày"
         out.write(f"{i}. {title} — {date} — {h.citation}\n")
         if h.subject:
-            out.write(f"   {h.subject}\n")
+            subject = " ".join(h.subject.split())
+            out.write(f"   {subject[:200]}{'…' if len(subject) > 200 else ''}\n")
         if h.snippet:
             out.write(f"   {_plain(h.snippet, tty)}\n")
         out.write("\n")

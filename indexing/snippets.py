@@ -73,11 +73,14 @@ def _window(text: str, matches: Sequence[Match], width: int) -> tuple[int, int]:
     """The part of ``text`` with the most different query groups in ``width`` chars."""
     if not matches:
         return 0, min(len(text), width)
-    best, best_key = matches[0].start, (-1, 0)
+    best, best_key = matches[0].start, (-1, 0, 0)
     for m in matches:
         lo = max(0, m.start - width // 4)
         inside = [x for x in matches if x.start >= lo and x.end <= lo + width]
-        key = (len({x.group for x in inside}), sum(x.exact for x in inside))
+        # words typed one after another and found one after another count extra
+        adjacent = sum(1 for a, b in zip(inside, inside[1:]) if a.group != b.group
+                       and b.start >= a.end and not text[a.end:b.start].strip())
+        key = (len({x.group for x in inside}), adjacent, sum(x.exact for x in inside))
         if key > best_key:
             best, best_key = lo, key
     start = best
