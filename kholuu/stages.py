@@ -23,7 +23,7 @@ from typing import Any, Callable
 from kholuu.catalog import Catalog
 from kholuu.errors import KholuuError
 from kholuu.manifest import BatchLayout, ManifestEntry, scan_folder
-from kholuu.model import DocumentPlan
+from kholuu.model import DocumentMetadata, DocumentPlan
 from kholuu.settings import Settings
 
 log = logging.getLogger("kholuu.progress")
@@ -231,7 +231,7 @@ def build_documents(batch_id: int, ctx: StageContext) -> DocumentsSummary:
         if not doc_pages:
             continue
         text = PAGE_SEPARATOR.join(p.text for p in doc_pages)
-        metadata = extract_metadata(text)
+        metadata = apply_stamp_marks(extract_metadata(text), [m for p in doc_pages for m in (p.marks or [])])
         entities = extract_entities(text)
         file_id = None
         if plan.file_number:
@@ -245,6 +245,28 @@ def build_documents(batch_id: int, ctx: StageContext) -> DocumentsSummary:
     summary.documents = len(summary.document_ids)
     summary.removed_ids = ctx.catalog.remove_documents_after(batch_id, len(plans))
     return summary
+
+
+SECURITY_MARKS = ("TUYỆT MẬT", "TỐI MẬT", "MẬT")
+URGENCY_MARKS = ("HỎA TỐC", "THƯỢNG KHẨN", "KHẨN")
+
+
+def apply_stamp_marks(metadata: DocumentMetadata, marks: list[str]) -> DocumentMetadata:
+    """Fill secrecy and urgency from red stamps OCR found on the pages.
+
+    Those marks are usually stamped in red, which the text OCR suppresses; the
+    OCR stage reads them separately. A mark printed in the text wins.
+    """
+    found = {m.strip().upper() for m in marks}
+    if metadata.security_mark is None:
+        metadata.security_mark = next((m for m in SECURITY_MARKS if m in found), None)
+        if metadata.security_mark:
+            metadata.confidence["security_mark"] = 0.8
+    if metadata.urgency_mark is None:
+        metadata.urgency_mark = next((m for m in URGENCY_MARKS if m in found), None)
+        if metadata.urgency_mark:
+            metadata.confidence["urgency_mark"] = 0.8
+    return metadata
 
 
 def _indexes(plan: DocumentPlan, n_pages: int) -> list[int]:

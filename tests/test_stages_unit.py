@@ -1,0 +1,13 @@
+"""Pure-logic parts of the batch stages."""
+
+from kholuu.model import DocumentMetadata
+from kholuu.stages import apply_stamp_marks
+
+
+def test_red_stamps_fill_missing_marks_but_printed_marks_win() -> None:
+    m = apply_stamp_marks(DocumentMetadata(), ["KHẨN", "MẬT"])
+    assert (m.security_mark, m.urgency_mark) == ("MẬT", "KHẨN")
+    m = apply_stamp_marks(DocumentMetadata(security_mark="TỐI MẬT"), ["MẬT", "HỎA TỐC"])
+    assert (m.security_mark, m.urgency_mark) == ("TỐI MẬT", "HỎA TỐC")
+    m = apply_stamp_marks(DocumentMetadata(), [])
+    assert (m.security_mark, m.urgency_mark) == (None, None)
