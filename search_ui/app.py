@@ -98,7 +98,7 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
 
     app = FastAPI(title="kholuu — tra cứu tài liệu lưu trữ", version=__version__, lifespan=lifespan,
                   description="Tìm kiếm toàn văn tài liệu lưu trữ. JSON API cho các trang web.",
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.kholuu = state
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # pages and JSON shrink 5-10x for a slow office line; images are compressed already
@@ -112,9 +112,6 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
-        if request.url.path.startswith("/api/docs"):
-            # Swagger UI needs its CDN assets and an inline bootstrap script
-            del response.headers["Content-Security-Policy"]
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         return response
 
@@ -228,13 +225,17 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
 
     # -- JSON API --------------------------------------------------------------
     @app.get("/api/search", tags=["tìm kiếm"], summary="Tìm kiếm văn bản")
-    def api_search(request: Request, q: str = "", fonds: str = "", type: str = "", issuer: str = "",
+    def api_search(request: Request,
+                   q: str = Query("", description="từ khóa: từ, \"cụm từ\", -loại trừ, OR; có dấu hoặc không dấu"),
+                   fonds: str = Query("", description="mã phông, ví dụ F01"),
+                   type: str = Query("", description="loại văn bản: Chỉ thị hoặc CT"),
+                   issuer: str = Query("", description="cơ quan ban hành (giá trị của bộ lọc)"),
                    entity: str = Query("", description="LABEL:tên, ví dụ PER:Nguyễn Văn A"),
                    sort: str = Query("relevance", description="relevance | date_desc | date_asc"),
-                   page: str = "1", from_: str = Query("", alias="from", description="từ năm (YYYY)"),
+                   page: str = Query("1", description="trang kết quả, 10 văn bản một trang"), from_: str = Query("", alias="from", description="từ năm (YYYY)"),
                    to: str = Query("", description="đến năm (YYYY)")) -> dict[str, Any]:
-        """Same parameters as the search page (`from`, `to` are years). Errors in
-        the parameters or the query come back in `messages`, never as a failure."""
+        """Cùng tham số với trang tìm kiếm. Tham số hoặc câu tìm kiếm sai được giải
+        thích trong `messages`, không bao giờ thành lỗi."""
         params = parse_params(request.query_params)
         outcome = run_search(state.backend, state.repo, params, allowed_access_modes(request))
         return {
@@ -247,12 +248,28 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
         }
 
     @app.get("/api/documents/{document_id:int}", tags=["văn bản"], summary="Một văn bản với các trang")
-    def api_document(request: Request, document_id: int, q: str = "") -> dict[str, Any]:
-        """Metadata, entities, pages (text, image URL) and, with `q`, the hit boxes per page."""
+    def api_document(request: Request, document_id: int,
+                     q: str = Query("", description="từ khóa để vẽ khung kết quả")) -> dict[str, Any]:
+        """Thông tin văn bản, thực thể, các trang (văn bản, ảnh) và, khi có `q`, khung kết quả trên từng trang."""
         view = state.repo.document(allowed_access_modes(request), document_id)
         if view is None:
             raise NotFound()
         return document_to_dict(document_view(view, parse_params({"q": q}).q))
+
+    @app.get("/api", response_class=HTMLResponse, include_in_schema=False)
+    def api_help(request: Request) -> HTMLResponse:
+        """The API described from its OpenAPI document, served here: the archive's
+        network reaches no CDN, so Swagger UI's page would stay blank."""
+        spec = app.openapi()
+        endpoints = []
+        for path, methods in spec.get("paths", {}).items():
+            for method, op in methods.items():
+                endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                                  "description": op.get("description", ""),
+                                  "params": [(p["name"], p.get("in", ""), p.get("description", ""),
+                                              p.get("schema", {}).get("type", ""))
+                                             for p in op.get("parameters", [])]})
+        return render(request, "api.html", endpoints=endpoints, params=parse_params({}))
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:

@@ -249,7 +249,7 @@ def test_clamp_width() -> None:
 
 # -- security and API ------------------------------------------------------------
 def test_security_headers_and_no_inline_script(env: Env) -> None:
-    urls = ["/", "/search?q=n%C3%B4ng", f"/documents/{env.doc('ct08')}?q=n%C3%B4ng", "/browse", "/documents/9999"]
+    urls = ["/", "/search?q=n%C3%B4ng", f"/documents/{env.doc('ct08')}?q=n%C3%B4ng", "/browse", "/documents/9999", "/api"]
     for url in urls:
         r = env.client.get(url)
         assert r.headers["content-security-policy"] == CSP
@@ -272,6 +272,8 @@ def test_openapi_describes_the_json_api(env: Env) -> None:
     assert "/api/search" in spec["paths"] and "/api/documents/{document_id}" in spec["paths"]
     names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert {"q", "fonds", "type", "from", "to", "sort", "page"} <= names
+    html = env.client.get("/api").text          # served here: no CDN in the archive's network
+    assert "/api/documents/{document_id}" in html and "<code>from</code>" in html and "cdn" not in html.lower()
 
 
 def test_api_search_shape(env: Env) -> None:
