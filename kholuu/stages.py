@@ -238,7 +238,8 @@ def build_documents(batch_id: int, ctx: StageContext) -> DocumentsSummary:
             file_id = ctx.catalog.ensure_file(batch.fonds_id, plan.register or "01", plan.file_number)
         doc_id = ctx.catalog.upsert_document(
             batch_id, plan.seq, [p.id for p in doc_pages], text, metadata, entities,
-            file_id=file_id, boundary_confidence=plan.confidence, segmented=segmented_form(text))
+            file_id=file_id, boundary_confidence=plan.confidence, segmented=segmented_form(text),
+            access_mode=access_for(metadata))
         summary.document_ids.append(doc_id)
         ctx.progress(f"[{batch.key}] văn bản {plan.seq}/{len(plans)}: "
                      f"{metadata.doc_type or '?'} {metadata.number_symbol or ''}".rstrip())
@@ -267,6 +268,11 @@ def apply_stamp_marks(metadata: DocumentMetadata, marks: list[str]) -> DocumentM
         if metadata.urgency_mark:
             metadata.confidence["urgency_mark"] = 0.8
     return metadata
+
+
+def access_for(metadata: DocumentMetadata) -> str | None:
+    """A document stamped secret is never public by default (None: keep the current mode)."""
+    return "secret" if metadata.security_mark else None
 
 
 def _indexes(plan: DocumentPlan, n_pages: int) -> list[int]:

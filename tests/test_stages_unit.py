@@ -11,3 +11,10 @@ def test_red_stamps_fill_missing_marks_but_printed_marks_win() -> None:
     assert (m.security_mark, m.urgency_mark) == ("TỐI MẬT", "HỎA TỐC")
     m = apply_stamp_marks(DocumentMetadata(), [])
     assert (m.security_mark, m.urgency_mark) == (None, None)
+
+
+def test_a_secret_stamp_makes_the_document_secret() -> None:
+    from kholuu.stages import access_for
+
+    assert access_for(DocumentMetadata(security_mark="MẬT")) == "secret"
+    assert access_for(DocumentMetadata()) is None
