@@ -99,7 +99,9 @@ def run_search(backend: SearchBackend, repo: Repository, params: SearchParams,
     try:
         result = backend.search(query)
     except QuerySyntaxError as exc:
-        out.message = f"Câu tìm kiếm chưa đúng cú pháp: {exc}. Hãy kiểm tra dấu ngoặc kép hoặc bỏ bớt ký tự đặc biệt."
+        reason = str(exc).strip().rstrip(".")
+        out.message = (f"{reason[:1].upper()}{reason[1:]}. Gợi ý: gõ từ khóa bằng chữ hoặc số, "
+                       "đặt cụm từ trong ngoặc kép, dùng -từ để loại trừ.")
         return out
     except (SearchError, ValueError) as exc:
         log.warning("search failed for %r: %s", params.q, exc)

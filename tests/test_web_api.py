@@ -139,6 +139,18 @@ def test_malformed_queries_get_a_friendly_page(env: Env, params: dict[str, str])
     assert api.status_code == 200 and isinstance(api.json()["hits"], list)
 
 
+@pytest.mark.parametrize("q", ['"', "-nông", "!!! ???"])
+def test_queries_the_index_cannot_run_explain_why(env: Env, q: str) -> None:
+    html = env.client.get("/search", params={"q": q}).text
+    assert 'role="alert"' in html and "Gợi ý" in html
+    assert env.client.get("/api/search", params={"q": q}).json()["messages"]
+
+
+def test_page_beyond_the_last_links_back(env: Env) -> None:
+    html = env.client.get("/search", params={"q": "nông thôn mới", "page": "40"}).text
+    assert "vượt quá" in html and 'href="/search?q=n%C3%B4ng+th%C3%B4n+m%E1%BB%9Bi"' in html
+
+
 def test_filters_without_words_ask_for_a_word(env: Env) -> None:
     r = env.client.get("/search", params={"fonds": "F01"})
     assert r.status_code == 200 and "Hãy nhập từ khóa" in r.text
