@@ -168,7 +168,7 @@ def test_backend_syntax_error_becomes_a_message(env: Env) -> None:
                      backend=FakeBackend(error=QuerySyntaxError("dấu ngoặc kép chưa đóng")))
     with TestClient(app) as client:
         r = client.get("/search", params={"q": '"abc'})
-        assert r.status_code == 200 and "dấu ngoặc kép chưa đóng" in r.text and 'role="alert"' in r.text
+        assert r.status_code == 200 and "Dấu ngoặc kép chưa đóng" in r.text and 'role="alert"' in r.text
         assert client.get("/api/search", params={"q": '"abc'}).json()["messages"]
 
 
