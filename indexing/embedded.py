@@ -36,7 +36,7 @@ from indexing.snippets import document_hits
 from kholuu.errors import QuerySyntaxError, SearchError
 from kholuu.textnorm import exact_form, folded_form, has_diacritics, normalize
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 SORTS = ("relevance", "date_asc", "date_desc")
 MAX_LIMIT = 1000
 FACET_LIMIT = 20
@@ -66,9 +66,9 @@ CREATE INDEX IF NOT EXISTS ix_doc_date ON doc(issued_date);
 CREATE INDEX IF NOT EXISTS ix_doc_type_key ON doc(doc_type_key);
 CREATE INDEX IF NOT EXISTS ix_doc_issuer_key ON doc(issuer_key);
 CREATE TABLE IF NOT EXISTS page(
-    doc_id INTEGER NOT NULL, page_no INTEGER NOT NULL, page_id INTEGER NOT NULL, text TEXT NOT NULL,
-    PRIMARY KEY (doc_id, page_no)
-) WITHOUT ROWID;
+    doc_id INTEGER NOT NULL, page_no INTEGER NOT NULL, page_id INTEGER NOT NULL, text TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ix_page_doc ON page(doc_id, page_no);
 CREATE TABLE IF NOT EXISTS entity(doc_id INTEGER NOT NULL, label TEXT NOT NULL, canonical TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ix_entity_doc ON entity(doc_id);
 CREATE INDEX IF NOT EXISTS ix_entity_value ON entity(label, canonical);
@@ -109,13 +109,17 @@ class EmbeddedBackend:
         conn = self._conn()
         with self._write_lock:
             try:
-                conn.executescript(_SCHEMA)
+                conn.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
                 row = conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+                if row is not None and row[0] != FORMAT_VERSION:
+                    # derived data in an older layout: start empty (`kholuu index status`
+                    # then shows every document missing; `kholuu index rebuild` refills it)
+                    for table in ("doc_fts", "page", "entity", "doc", "meta"):
+                        conn.execute(f"DROP TABLE IF EXISTS {table}")
+                    row = None
+                conn.executescript(_SCHEMA)
                 if row is None:
-                    conn.execute("INSERT INTO meta(key, value) VALUES ('format', ?)", (FORMAT_VERSION,))
-                elif row[0] != FORMAT_VERSION:
-                    raise SearchError(f"{self.path}: search index format {row[0]}, expected {FORMAT_VERSION}; "
-                                      "delete the file and run `kholuu index rebuild`")
+                    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('format', ?)", (FORMAT_VERSION,))
             except sqlite3.DatabaseError as exc:
                 raise SearchError(f"{self.path}: not a usable search index ({exc}); delete it and run "
                                   "`kholuu index rebuild`") from None
@@ -328,7 +332,8 @@ class EmbeddedBackend:
                 conn.execute(f"INSERT INTO temp.m({_M_COLUMNS}) SELECT d.id, 0.0, {_M_VALUES} FROM doc d "
                              f"WHERE {where}", params)
             else:
-                self._match(conn, parsed, where, params)
+                # BM25 is the costly part on large match sets; date sorts only need the tiers
+                self._match(conn, parsed, where, params, bm25=query.sort == "relevance")
             total = conn.execute("SELECT count(*) FROM temp.m").fetchone()[0]
             order = {"relevance": "score DESC, id" if parsed else "d IS NULL, d DESC, id",
                      "date_asc": "d IS NULL, d ASC, score DESC, id",
@@ -346,7 +351,8 @@ class EmbeddedBackend:
                             took_ms=(time.perf_counter() - started) * 1000)
 
     @staticmethod
-    def _match(conn: sqlite3.Connection, parsed: ParsedQuery, where: str, params: list[object]) -> None:
+    def _match(conn: sqlite3.Connection, parsed: ParsedQuery, where: str, params: list[object],
+               bm25: bool = True) -> None:
         score = "h.r / (1.0 + h.r)"
         extra: list[object] = []
         exact = exact_expression(parsed)
@@ -358,7 +364,7 @@ class EmbeddedBackend:
             score += f" + {PHRASE_TIER} * (d.id IN (SELECT rowid FROM doc_fts WHERE doc_fts MATCH ?))"
             extra.append(phrase)
         sql = (f"INSERT INTO temp.m({_M_COLUMNS}) SELECT d.id, {score}, {_M_VALUES} FROM "
-               f"(SELECT rowid AS id, -bm25(doc_fts, 1.0, 1.0, 2.0, 2.0) AS r FROM doc_fts "
+               f"(SELECT rowid AS id, {'-bm25(doc_fts, 1.0, 1.0, 2.0, 2.0)' if bm25 else '0.0'} AS r FROM doc_fts "
                f"WHERE doc_fts MATCH ?) h CROSS JOIN doc d ON d.id = h.id WHERE {where}")
         conn.execute(sql, [*extra, match_expression(parsed), *params])
 

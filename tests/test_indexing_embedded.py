@@ -224,3 +224,23 @@ def test_concurrent_searches_from_threads(backend):
     for t in threads:
         t.join()
     assert not errors and set(totals) == {2}
+
+
+def test_embedded_index_in_an_older_format_starts_empty(tmp_path: Path):
+    import sqlite3
+
+    from indexing.embedded import EmbeddedBackend
+
+    path = tmp_path / "old.sqlite"
+    b = EmbeddedBackend(path)
+    b.index(CORPUS[:2])
+    b.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '0' WHERE key = 'format'")
+    b = EmbeddedBackend(path)
+    try:
+        assert b.count() == 0
+        b.index(CORPUS[:3])
+        assert b.count() == 3 and run(b, "nông thôn mới").total == 2
+    finally:
+        b.close()
