@@ -1,0 +1,50 @@
+"""Snippets: hits found on the folded text, marked in the original, escaped."""
+
+from __future__ import annotations
+
+from indexing.base import IndexPage
+from indexing.query import parse_query
+from indexing.snippets import build_snippet, document_hits, find_matches
+
+
+def test_folded_query_marks_the_original_words():
+    text = "Đẩy mạnh xây dựng NÔNG THÔN MỚI ở Thái Bình"
+    assert build_snippet(text, parse_query("nong thon moi")) == \
+        "Đẩy mạnh xây dựng <mark>NÔNG THÔN MỚI</mark> ở Thái Bình"
+
+
+def test_exact_flag_tells_accents_apart():
+    matches = find_matches("ma mã má", parse_query("mã"))
+    assert [(m.start, m.exact) for m in matches] == [(0, False), (3, True), (6, False)]
+    assert all(m.exact for m in find_matches("ma mã má", parse_query("ma")))
+
+
+def test_whole_words_only_and_phrases_adjacent():
+    assert find_matches("manh mạnh", parse_query("ma")) == []
+    assert len(find_matches("nông dân ở thôn", parse_query('"nông thôn"'))) == 0
+    assert len(find_matches("08-CT/TU và 08 CT TU", parse_query("08-CT/TU"))) == 2
+
+
+def test_snippet_escapes_everything_but_marks():
+    s = build_snippet('a <b>"x" & nông</b>', parse_query("nông"))
+    assert s == 'a &lt;b&gt;"x" &amp; <mark>nông</mark>&lt;/b&gt;'
+
+
+def test_long_text_is_cut_around_the_best_hits_at_word_boundaries():
+    text = " ".join(["lời"] * 200) + " hợp tác xã nông nghiệp " + " ".join(["kết"] * 200)
+    s = build_snippet(text, parse_query("hợp tác xã"), width=80)
+    assert s.startswith("… ") and s.endswith(" …") and "<mark>hợp tác xã</mark>" in s
+    assert len(s) < 140 and "l…" not in s
+
+
+def test_document_hits_pick_the_best_page_and_list_words():
+    pages = [IndexPage(1, 1, "Nông dân và thôn xóm; đổi mới."),
+             IndexPage(2, 2, "Xây dựng nông thôn mới."),
+             IndexPage(3, 3, "Không liên quan.")]
+    hits = document_hits(pages, parse_query("nông thôn mới"))
+    assert hits.best_page == 2
+    assert [p.page_no for p in hits.pages] == [1, 2]
+    assert hits.pages[1].terms == ["nông", "thôn", "mới"]
+    assert hits.pages[0].terms == ["Nông", "thôn", "mới"]
+    browse = document_hits(pages, None)
+    assert browse.best_page == 1 and "<mark>" not in browse.snippet
