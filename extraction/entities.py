@@ -58,7 +58,11 @@ def gazetteers() -> Gazetteers:
             for a in aliases or []:
                 places[normalize(a)] = name
     bodies = []
-    for b in _load("bodies.yaml")["bodies"]:
+    raw_bodies = _load("bodies.yaml")
+    for dept in raw_bodies.get("departments") or []:
+        bodies.append({"name": normalize(f"Sở {dept}"), "aliases": [], "place": True})
+        bodies.append({"name": normalize(f"Bộ {dept}"), "aliases": [], "place": False})
+    for b in raw_bodies["bodies"]:
         bodies.append({"name": normalize(b["name"]), "aliases": [normalize(a) for a in b.get("aliases") or []],
                        "place": bool(b.get("place"))})
     persons = _load("persons.yaml")
@@ -115,37 +119,45 @@ def _orth_pattern(phrase: str) -> list[dict[str, Any]]:
 
 
 def _patterns(g: Gazetteers) -> list[dict[str, Any]]:
+    """EntityRuler patterns. Gazetteer combinations are phrase patterns (matched
+    on lower case by spaCy's fast PhraseMatcher); only the open-ended shapes
+    (a body or unit followed by any capitalized name, titles, dates) are token
+    patterns, because the token Matcher's cost grows with its pattern count."""
     pats: list[dict[str, Any]] = []
     place_names = sorted(set(g.places))
     title_token = {"IS_TITLE": True}
+    not_name = {"IS_TITLE": True, "ORTH": {"NOT_IN": sorted(g.not_names)}}
     for b in g.bodies:
         for alias in [b["name"], *b["aliases"]]:
             short = len(_syllables(alias)) == 1 and alias.isupper() and len(alias) <= 3
             if not short:
-                pats.append({"label": "ORG", "pattern": _lower_pattern(alias), "id": f"body|{b['name']}"})
+                pats.append({"label": "ORG", "pattern": alias, "id": f"body|{b['name']}"})
             if b["place"]:
                 for p in place_names:
-                    pats.append({"label": "ORG", "pattern": _lower_pattern(alias) + _lower_pattern(p),
-                                 "id": f"body|{b['name']}|{g.places[p]}"})
+                    pats.append({"label": "ORG", "pattern": f"{alias} {p}", "id": f"body|{b['name']}|{g.places[p]}"})
                 # any capitalized name after a place-taking body: "Huyện ủy Đông Hưng"
-                pats.append({"label": "ORG", "pattern": _lower_pattern(alias) + [
-                    {"IS_TITLE": True, "ORTH": {"NOT_IN": sorted(g.not_names)}}, {"IS_TITLE": True, "OP": "?"}],
-                    "id": f"body|{b['name']}|*"})
+                pats.append({"label": "ORG", "pattern": _lower_pattern(alias) + [not_name, {"IS_TITLE": True, "OP": "?"}],
+                             "id": f"body|{b['name']}|*"})
+                if not any(b["name"].lower().endswith(" " + u) for u in g.units):
+                    # "Sở Tài chính tỉnh Thái Bình": the unit word between body and place
+                    pats.append({"label": "ORG", "pattern": _lower_pattern(alias) + [
+                        {"LOWER": {"IN": ["tỉnh", "huyện", "xã", "phường", "quận"]}},
+                        not_name, {"IS_TITLE": True, "OP": "?"}], "id": f"body|{b['name']}|*"})
     for p in place_names:
-        pats.append({"label": "LOC", "pattern": _orth_pattern(p), "id": f"place|{g.places[p]}"})
+        pats.append({"label": "LOC", "pattern": p, "id": f"place|{g.places[p]}"})
     for unit in g.units:
         for p in place_names:
-            pats.append({"label": "LOC", "pattern": _lower_pattern(unit) + _orth_pattern(p),
-                         "id": f"place|{g.places[p]}"})
-        pats.append({"label": "LOC", "pattern": _lower_pattern(unit) + [
-            {"IS_TITLE": True, "ORTH": {"NOT_IN": sorted(g.not_names)}}, {"IS_TITLE": True, "OP": "?"},
-            {"IS_TITLE": True, "OP": "?"}], "id": "place|*"})
-    name_token = {"IS_TITLE": True, "ORTH": {"NOT_IN": sorted(g.not_names)}}
+            pats.append({"label": "LOC", "pattern": f"{unit} {p}", "id": f"place|{g.places[p]}"})
+    unit_first = sorted({_syllables(u)[0].lower() for u in g.units})
+    pats.append({"label": "LOC", "pattern": [{"LOWER": {"IN": unit_first}}, {"LOWER": {"IN": ["phố", "xã", "trấn"]},
+                                                                            "OP": "?"},
+                                             not_name, {"IS_TITLE": True, "OP": "?"}, {"IS_TITLE": True, "OP": "?"}],
+                 "id": "place|*"})
     for title in g.titles:
-        pats.append({"label": "PER", "pattern": _lower_pattern(title) + [name_token, title_token,
+        pats.append({"label": "PER", "pattern": _lower_pattern(title) + [not_name, title_token,
                      {"IS_TITLE": True, "OP": "?"}, {"IS_TITLE": True, "OP": "?"}], "id": f"title|{title}"})
         pats.append({"label": "PER", "pattern": _lower_pattern(title) + [
-            name_token, {"IS_UPPER": True, "LENGTH": 1}], "id": f"title|{title}"})
+            not_name, {"IS_UPPER": True, "LENGTH": 1}], "id": f"title|{title}"})
     pats.append({"label": "PER", "pattern": [{"ORTH": {"IN": sorted(g.surnames)}}, title_token, title_token,
                                              {"IS_TITLE": True, "OP": "?"}, {"IS_TITLE": True, "OP": "?"}],
                  "id": "surname"})
@@ -169,7 +181,7 @@ def entity_pipeline() -> Any:
 
     nlp = spacy.blank("vi", config={"nlp": {"tokenizer": {"use_pyvi": False}}})
     nlp.tokenizer = _make_tokenizer(nlp.vocab)
-    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
+    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True, "phrase_matcher_attr": "LOWER"})
     ruler.add_patterns(_patterns(gazetteers()))
     return nlp
 
@@ -216,7 +228,13 @@ def _canonical(label: str, ent_id: str, text: str, g: Gazetteers) -> str:
                             if text.lower().startswith(alias.lower() + " "):
                                 alias_len = max(alias_len, len(alias) + 1)
                 place = text[alias_len:] if alias_len else text.split(" ", 1)[-1]
-                place = g.places.get(place, _title_case_name(place))
+                unit = next((u for u in ("tỉnh", "huyện", "xã", "phường", "quận")
+                             if place.lower().startswith(u + " ")), None)
+                if unit:
+                    rest = place[len(unit) + 1:]
+                    place = f"{unit} {g.places.get(rest, _title_case_name(rest))}"
+                else:
+                    place = g.places.get(place, _title_case_name(place))
             else:
                 place = parts[2]
             return f"{body} {place}"
@@ -265,6 +283,9 @@ def extract_entities(text: str) -> list[Entity]:
             span = norm[start:end]
         if label == "PER" and span.split()[0] in g.places:
             continue
+        if label == "LOC" and ent_id != "place|*" and not span[:1].isupper() and not any(
+                span.lower().startswith(u + " ") for u in g.units):
+            continue  # "hòa bình" (peace) is not "Hòa Bình"
         if label == "ORG" and start > 0 and norm[start - 1] in "/-":
             continue  # the organ code of a number/symbol "08-CT/TU"
         if "\n" in span:

@@ -65,3 +65,29 @@ def test_pipeline_is_built_once():
         extract_entities(TEXT)
     assert entity_pipeline() is first
     assert time.perf_counter() - t0 < 2.0
+
+
+def test_f1_on_annotated_sets():
+    import importlib.util
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parent.parent / "bench" / "extraction_entities.py"
+    spec = importlib.util.spec_from_file_location("bench_extraction_entities", bench)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    for path in (mod.GOLD, mod.HELDOUT):
+        gold = mod.load_gold(path)
+        assert len(gold) >= 20
+        scores = mod.evaluate(path)
+        assert scores["ALL"]["f1"] >= 0.85, (path.name, scores["ALL"])
+        for label in ("PER", "ORG", "LOC", "DATE"):
+            assert scores[label]["gold"] > 0 and scores[label]["f1"] >= 0.8, (path.name, label, scores[label])
+
+
+def test_titles_before_names_and_departments():
+    text = "Tổng Bí thư Tô Lâm làm việc với Sở Tài chính tỉnh Thái Bình và Đảng ủy Khối các cơ quan tỉnh."
+    ents = extract_entities(text)
+    assert ("Tô Lâm", "PER") in [(e.text, e.label) for e in ents]
+    orgs = [e.text for e in ents if e.label == "ORG"]
+    assert "Sở Tài chính tỉnh Thái Bình" in orgs or "Sở Tài chính" in orgs
+    assert "Đảng ủy Khối các cơ quan tỉnh" in orgs
