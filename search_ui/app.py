@@ -112,6 +112,10 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
+        if request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "public, max-age=86400")   # URLs carry ?v=version
+        else:
+            response.headers.setdefault("Cache-Control", "private, no-cache")      # pages depend on who asks
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         return response
 
@@ -135,6 +139,19 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
             return JSONResponse({"detail": "Tham số không hợp lệ"}, status_code=400)
         return render(request, "error.html", 400, title="Yêu cầu không hợp lệ",
                       message="Đường dẫn có tham số không hợp lệ.")
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        """A bug or a broken disk: logged in full, shown as one calm sentence."""
+        log.exception("%s %s failed", request.method, request.url.path)
+        if request.url.path.startswith("/api/"):
+            response: Response = JSONResponse({"detail": "Lỗi máy chủ"}, status_code=500)
+        else:
+            response = render(request, "error.html", 500, title="Lỗi máy chủ",
+                              message="Hệ thống gặp lỗi khi xử lý yêu cầu này. Hãy thử lại sau ít phút.")
+        for k, v in SECURITY_HEADERS.items():
+            response.headers[k] = v
+        return response
 
     # -- pages ---------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -270,6 +287,10 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
                                               p.get("schema", {}).get("type", ""))
                                              for p in op.get("parameters", [])]})
         return render(request, "api.html", endpoints=endpoints, params=parse_params({}))
+
+    @app.get("/robots.txt", include_in_schema=False)
+    def robots() -> PlainTextResponse:
+        return PlainTextResponse("User-agent: *\nDisallow: /\n")   # an archive, not a public website
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:

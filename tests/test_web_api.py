@@ -151,6 +151,22 @@ def test_page_beyond_the_last_links_back(env: Env) -> None:
     assert "vượt quá" in html and 'href="/search?q=n%C3%B4ng+th%C3%B4n+m%E1%BB%9Bi"' in html
 
 
+class _BrokenBackend(FakeBackend):
+    def search(self, query):
+        raise RuntimeError("disk I/O error at /secret/path/index.sqlite")
+
+
+def test_a_crash_is_a_calm_500_without_details(env: Env) -> None:
+    app = create_app(env.settings, catalog=env.catalog, backend=_BrokenBackend())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/search", params={"q": "nông"})
+        assert r.status_code == 500 and "Lỗi máy chủ" in r.text
+        assert "secret/path" not in r.text and "Traceback" not in r.text
+        assert r.headers["content-security-policy"] == CSP
+        api = client.get("/api/search", params={"q": "nông"})
+        assert api.status_code == 500 and api.json() == {"detail": "Lỗi máy chủ"}
+
+
 def test_filters_without_words_ask_for_a_word(env: Env) -> None:
     r = env.client.get("/search", params={"fonds": "F01"})
     assert r.status_code == 200 and "Hãy nhập từ khóa" in r.text
