@@ -401,8 +401,8 @@ def _free_port() -> int:
 
 def test_kholuu_serve_prints_url_and_serves(env: Env, tmp_path: Path) -> None:
     port = _free_port()
-    environ = {**os.environ, "KHOLUU_HOME": str(env.settings.home)}
-    environ.pop("KHOLUU_DATABASE_URL", None)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KHOLUU_")}
+    environ["KHOLUU_HOME"] = str(env.settings.home)
     proc = subprocess.Popen([sys.executable, "-m", "kholuu.cli", "serve", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ)
     try:
