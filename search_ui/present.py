@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Iterable
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 ACCESS_LABELS = {"public": "Công khai", "conditional": "Sử dụng có điều kiện", "secret": "Mật"}
 _MARK_SPLIT = re.compile(r"(<mark>|</mark>)")
@@ -84,7 +84,3 @@ def safe_snippet(snippet: str | None) -> Markup:
         out.append("</mark>")
     return Markup("".join(out))
 
-
-def plain(text: str | None) -> Markup:
-    """Escaped text (for use in attributes built outside templates)."""
-    return escape(text or "")

@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from indexing.base import FacetValue, Hit, HitPage, SearchResult
+from indexing.base import FacetValue, Hit, SearchResult
 from kholuu.catalog import Catalog
 from kholuu.errors import QuerySyntaxError
 from kholuu.settings import load_settings
