@@ -23,6 +23,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -98,8 +99,9 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, busy_timeout_s: float = 30.0):
         self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._write_lock = threading.Lock()
@@ -131,11 +133,11 @@ class EmbeddedBackend:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
+                conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout_s, isolation_level=None,
                                        check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("PRAGMA busy_timeout=30000")
+                conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
                 conn.execute("PRAGMA temp_store=MEMORY")
                 conn.execute("PRAGMA cache_size=-32000")
                 conn.execute("CREATE TEMP TABLE IF NOT EXISTS m(id INTEGER PRIMARY KEY, score REAL, d TEXT, "
@@ -194,63 +196,60 @@ class EmbeddedBackend:
         conn.execute("INSERT INTO doc_fts(rowid, exact, folded, meta_exact, meta_folded) VALUES (?,?,?,?,?)",
                      (d.id, *_fts_values(texts, (subject, number, issuer, signer))))
 
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction at a time; SQLite failures become ``SearchError``."""
+        conn = self._conn()
+        with self._write_lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise SearchError(f"{self.path}: cannot write the search index ({exc})") from None
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise SearchError(f"{self.path}: writing the search index failed ({exc})") from None
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
     def index(self, documents: Iterable[IndexDocument]) -> int:
         """Add or replace documents by id, committing every few hundred."""
-        conn = self._conn()
         n = 0
-        with self._write_lock:
-            it = iter(documents)
-            while True:
-                chunk = [d for _, d in zip(range(BATCH), it)]
-                if not chunk:
-                    break
-                self._write(conn, chunk)
-                n += len(chunk)
+        it = iter(documents)
+        while True:
+            chunk = [d for _, d in zip(range(BATCH), it)]
+            if not chunk:
+                break
+            with self._writing() as conn:
+                for d in chunk:
+                    self._delete(conn, d.id)
+                    self._insert(conn, d)
+            n += len(chunk)
         return n
-
-    def _write(self, conn: sqlite3.Connection, chunk: Sequence[IndexDocument], *, clear: bool = False) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if clear:
-                self._clear(conn)
-            for d in chunk:
-                self._delete(conn, d.id)
-                self._insert(conn, d)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     def rebuild(self, documents: Iterable[IndexDocument]) -> int:
         """Replace the whole index in one transaction: readers see the old index
         until the new one is complete, and a failure half way loses nothing."""
-        conn = self._conn()
         n = 0
-        with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._clear(conn)
-                for d in documents:
-                    self._delete(conn, d.id)
-                    self._insert(conn, d)
-                    n += 1
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._writing() as conn:
+            self._clear(conn)
+            for d in documents:
+                self._delete(conn, d.id)
+                self._insert(conn, d)
+                n += 1
+        with self._writing() as conn:
+            conn.execute("INSERT INTO doc_fts(doc_fts) VALUES ('optimize')")   # merge segments
         return n
 
     def delete(self, ids: Sequence[int]) -> None:
-        conn = self._conn()
-        with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for doc_id in ids:
-                    self._delete(conn, int(doc_id))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._writing() as conn:
+            for doc_id in ids:
+                self._delete(conn, int(doc_id))
 
     @staticmethod
     def _clear(conn: sqlite3.Connection) -> None:
@@ -259,15 +258,8 @@ class EmbeddedBackend:
             conn.execute(f"DELETE FROM {table}")
 
     def clear(self) -> None:
-        conn = self._conn()
-        with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._clear(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._writing() as conn:
+            self._clear(conn)
 
     def count(self) -> int:
         return int(self._conn().execute("SELECT count(*) FROM doc").fetchone()[0])
@@ -325,8 +317,8 @@ class EmbeddedBackend:
             return SearchResult(total=0, hits=[], facets={}, took_ms=0.0)
         where, params = self._filters(query)
         conn = self._conn()
-        conn.execute("BEGIN")   # one snapshot for matches, hits and facets
         try:
+            conn.execute("BEGIN")   # one snapshot for matches, hits and facets
             conn.execute("DELETE FROM temp.m")
             if parsed is None:
                 conn.execute(f"INSERT INTO temp.m({_M_COLUMNS}) SELECT d.id, 0.0, {_M_VALUES} FROM doc d "
@@ -343,10 +335,11 @@ class EmbeddedBackend:
                                   (limit, query.offset)).fetchall()
             hits = self._hits(conn, ranked, parsed)
             facets = self._facets(conn) if query.facets else {}
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
             raise SearchError(f"{self.path}: search failed ({exc})") from None
         finally:
-            conn.execute("COMMIT")
+            if conn.in_transaction:
+                conn.execute("COMMIT")
         return SearchResult(total=total, hits=hits, facets=facets,
                             took_ms=(time.perf_counter() - started) * 1000)
 

@@ -244,3 +244,23 @@ def test_embedded_index_in_an_older_format_starts_empty(tmp_path: Path):
         assert b.count() == 3 and run(b, "nông thôn mới").total == 2
     finally:
         b.close()
+
+
+def test_embedded_write_while_another_process_writes_is_a_search_error(tmp_path: Path):
+    import sqlite3
+
+    from indexing.embedded import EmbeddedBackend
+    from kholuu.errors import SearchError
+
+    path = tmp_path / "busy.sqlite"
+    b = EmbeddedBackend(path, busy_timeout_s=0.2)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")          # another writer holds the lock
+        with pytest.raises(SearchError, match="busy.sqlite"):
+            b.index(CORPUS[:1])
+        other.execute("ROLLBACK")
+        assert b.index(CORPUS[:1]) == 1 and b.count() == 1
+    finally:
+        other.close()
+        b.close()
