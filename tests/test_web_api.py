@@ -424,3 +424,16 @@ def test_kholuu_serve_prints_url_and_serves(env: Env, tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_catalog_reads_go_through_the_access_checked_repository() -> None:
+    """Issue 8 relies on one enforcement point: only search_ui/access.py queries the catalog."""
+    root = Path(__file__).resolve().parents[1] / "search_ui"
+    for path in root.glob("*.py"):
+        if path.name == "access.py":
+            continue
+        src = path.read_text(encoding="utf-8")
+        uses = re.findall(r"catalog\.(\w+)", src)
+        assert set(uses) <= {"dispose", "from_settings"}, (path.name, uses)
+        assert "select(" not in src and "session()" not in src, path.name
+        assert "access_modes=" not in src.replace("access_modes=tuple(access_modes)", ""), path.name
