@@ -27,26 +27,32 @@ Why it looks like this:
 
 from __future__ import annotations
 
+import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from indexing.abbrev import doc_type_name, expand_query
+from indexing.folding import fold_text
 from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
-from indexing.query import ParsedQuery, Term, parse_query, query_tokens
+from indexing.query import ParsedQuery, Term, parse_query
 from indexing.snippets import document_hits
 from kholuu.errors import SearchError
-from kholuu.textnorm import exact_form, fold, folded_form, has_diacritics, normalize
+from kholuu.textnorm import exact_form, folded_form, has_diacritics, normalize
 
 if TYPE_CHECKING:
     from kholuu.settings import Settings
 
 MAPPING_VERSION = 1
+REFRESH_INTERVAL = "1s"
 SORTS = ("relevance", "date_asc", "date_desc")
 MAX_LIMIT = 1000
 FACET_LIMIT = 20
 PAGES_PER_HIT = 20          # matching pages fetched per result document
 BULK_CHUNK = 500
+BULK_WORKERS = 2           # concurrent bulk streams (see _bulk)
 ENTITY_FACETS = {"person": "PER", "organization": "ORG", "place": "LOC"}
 # Tiers (constant scores) dwarf BM25, as EXACT_TIER/PHRASE_TIER do in the embedded index.
 EXACT_TIER = 20000.0
@@ -60,7 +66,7 @@ def index_body() -> dict[str, Any]:
     words = {"type": "text", "analyzer": "whitespace"}
     kw = {"type": "keyword"}
     return {
-        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s",
+        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": REFRESH_INTERVAL,
                      "max_inner_result_window": max(100, PAGES_PER_HIT)},
         "mappings": {
             "_meta": {"kholuu_mapping_version": MAPPING_VERSION},
@@ -96,10 +102,16 @@ def index_body() -> dict[str, Any]:
     }
 
 
+_TOKEN_RE = re.compile(r"[^\W_]+")   # indexing.query's token rule, applied to lower-cased text
+
+
 def _forms(text: str) -> tuple[str, str]:
-    """(exact, folded) search forms of normalized text: our tokens, space-joined."""
-    exact = " ".join(query_tokens(text))
-    return exact, fold(exact)
+    """(exact, folded) search forms of normalized text: our tokens, space-joined.
+
+    Same tokens as ``indexing.query.query_tokens`` (lower-casing first is the
+    same for Vietnamese and runs in C: this is per page, per build)."""
+    exact = " ".join(_TOKEN_RE.findall(text.lower()))
+    return exact, fold_text(exact)
 
 
 def _key(value: str | None) -> tuple[str | None, str | None]:
@@ -308,9 +320,12 @@ class ElasticBackend:
     def _new_index_name(self) -> str:
         return f"{self.alias}-v{MAPPING_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 10**9:09d}"
 
-    def _create_index(self, name: str, *, alias: bool) -> None:
+    def _create_index(self, name: str, *, alias: bool, refresh_interval: str = "") -> None:
         extra = {"aliases": {self.alias: {"is_write_index": True}}} if alias else {}
-        self._call("create index", self.es.indices.create, index=name, **index_body(), **extra)
+        body = index_body()
+        if refresh_interval:
+            body["settings"]["refresh_interval"] = refresh_interval
+        self._call("create index", self.es.indices.create, index=name, **body, **extra)
         self._call("wait for the new index", self.es.cluster.health, index=name,
                    wait_for_status="yellow", timeout="30s")
 
@@ -342,23 +357,49 @@ class ElasticBackend:
             yield {"_op_type": "index", "_index": index, "_id": str(d.id), "_source": to_source(d)}
 
     def _bulk(self, index: str, actions: Iterable[dict], what: str) -> int:
-        """``streaming_bulk`` with retries on 429; failures counted and reported."""
+        """``streaming_bulk`` with retries on 429; failures counted and reported.
+
+        ``BULK_WORKERS`` streams share one action iterator, so Python builds the
+        next chunk (normalizing, folding, serializing) while Elasticsearch
+        indexes the previous one: on a small machine this overlap is most of
+        the indexing speed. An exception from ``actions`` (the catalog) stops
+        every stream and propagates.
+        """
         from elasticsearch import ApiError, TransportError, helpers
 
+        source = iter(actions)
+        lock = threading.Lock()
         ok = failed = 0
         first = ""
-        try:
+
+        def shared() -> Iterator[dict]:
+            while True:
+                with lock:
+                    try:
+                        action = next(source)
+                    except StopIteration:
+                        return
+                yield action
+
+        def stream() -> None:
+            nonlocal ok, failed, first
             for success, item in helpers.streaming_bulk(
-                    self.es, actions, chunk_size=BULK_CHUNK, max_chunk_bytes=20 * 1024 * 1024,
+                    self.es, shared(), chunk_size=BULK_CHUNK, max_chunk_bytes=20 * 1024 * 1024,
                     raise_on_error=False, raise_on_exception=False, max_retries=5,
                     initial_backoff=1, max_backoff=30, ignore_status=(404,) if what == "delete" else ()):
                 op, info = next(iter(item.items()))
-                if success or (op == "delete" and info.get("status") == 404):
-                    ok += 1
-                    continue
-                failed += 1
-                if not first:
-                    first = f"document {info.get('_id')}: {info.get('error') or info.get('exception')}"
+                with lock:
+                    if success or (op == "delete" and info.get("status") == 404):
+                        ok += 1
+                        continue
+                    failed += 1
+                    if not first:
+                        first = f"document {info.get('_id')}: {info.get('error') or info.get('exception')}"
+
+        try:
+            with ThreadPoolExecutor(BULK_WORKERS, thread_name_prefix="kholuu-bulk") as pool:
+                for f in [pool.submit(stream) for _ in range(BULK_WORKERS)]:
+                    f.result()
         except (TransportError, ApiError) as exc:
             raise SearchError(f"Elasticsearch at {self.url} is unreachable ({what} into {index}): {exc}") from None
         self._call("refresh", self.es.indices.refresh, index=index)
@@ -386,9 +427,11 @@ class ElasticBackend:
         the new index is dropped and the alias is untouched.
         """
         new = self._new_index_name()
-        self._create_index(new, alias=False)
+        self._create_index(new, alias=False, refresh_interval="-1")   # no refreshes while writing
         try:
             n = self._bulk(new, self._actions(new, documents), "rebuild")
+            self._call("index settings", self.es.indices.put_settings, index=new,
+                       settings={"index": {"refresh_interval": REFRESH_INTERVAL}})
         except BaseException:
             self._call("drop the failed rebuild", self.es.indices.delete, index=new, ignore_unavailable=True)
             raise
