@@ -165,6 +165,15 @@ def test_search_facet_document_with_hit_boxes(site: Site, page: object) -> None:
     page.locator('[data-zoom="in"]').click()
     after = page.locator("#page-1 .page-image").bounding_box()["width"]
     assert after > before * 1.3
+    # a zoomed page can be dragged with the mouse
+    page.locator('[data-zoom="in"]').click()
+    frame = page.locator("#page-1 .page-frame")
+    box = frame.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 - 150, box["y"] + box["height"] / 2 - 100, steps=5)
+    page.mouse.up()
+    assert frame.evaluate("f => f.scrollLeft") > 50
 
 
 def test_instant_search_updates_results_and_url(site: Site, page: object) -> None:

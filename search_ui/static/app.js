@@ -93,6 +93,28 @@
     });
   }
 
+  /* page viewer: drag a zoomed page to move it */
+  function initPan() {
+    document.querySelectorAll(".page-frame").forEach(function (frame) {
+      var start = null;
+      frame.addEventListener("pointerdown", function (e) {
+        if (e.button !== 0 || frame.scrollWidth <= frame.clientWidth && frame.scrollHeight <= frame.clientHeight) return;
+        start = { x: e.clientX, y: e.clientY, left: frame.scrollLeft, top: frame.scrollTop };
+        frame.setPointerCapture(e.pointerId);
+        frame.classList.add("panning");
+        e.preventDefault();
+      });
+      frame.addEventListener("pointermove", function (e) {
+        if (!start) return;
+        frame.scrollLeft = start.left - (e.clientX - start.x);
+        frame.scrollTop = start.top - (e.clientY - start.y);
+      });
+      function stop() { start = null; frame.classList.remove("panning"); }
+      frame.addEventListener("pointerup", stop);
+      frame.addEventListener("pointercancel", stop);
+    });
+  }
+
   /* page viewer: previous / next hit across pages */
   function initHits() {
     var hits = Array.prototype.slice.call(document.querySelectorAll("svg.hits g.hit"));
@@ -164,6 +186,7 @@
     initFacets(document);
     initInstant();
     initZoom();
+    initPan();
     initHits();
     initCopy();
   }
