@@ -39,6 +39,12 @@ def _symbol(s: str | None) -> str:
     return re.sub(r"\s+", "", normalize(s or ""))
 
 
+def _auth(s: str) -> str:
+    """T/M ≡ TM. ≡ TM (Party and state spellings of the same authority mark)."""
+    return re.sub(r"(?<!\w)(T/M|TM\.?|K/T|KT\.?|T/L|TL\.?)(?=\s|$)",
+                  lambda m: m.group(1).replace("/", "").replace(".", ""), s)
+
+
 def score_field(field: str, expected, got) -> bool:
     if field == "doc_type":
         return _n(expected) == _n(got)
@@ -49,7 +55,7 @@ def score_field(field: str, expected, got) -> bool:
     if field in ("issuer", "signer", "place"):
         return _n(expected).replace(" - ", " ") == _n(got).replace(" - ", " ")
     if field == "signer_title":
-        e, g = _n(expected), _n(got)
+        e, g = _auth(_n(expected)), _auth(_n(got))
         return bool(g) and (e == g or e.endswith(" " + g))
     if field == "subject":
         e, g = _n(expected), _n(got)

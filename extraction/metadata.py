@@ -323,7 +323,7 @@ def _find_issuer(lines: list[str], end: int, skip: set[int]) -> str | None:
     caps lines are joined first and the known headings removed afterwards.
     """
     run = [line.strip(" *") for i, line in enumerate(lines[:end])
-           if i not in skip and not _is_rule(line) and _is_caps(line) and not _SECURITY_ONLY_RE.match(line)]
+           if i not in skip and not _is_rule(line) and _is_caps(line) and not _is_mark_line(line)]
     joined = _remove_mottos(" ".join(run))
     joined = re.sub(r"\s*\*\s*", " ", joined).strip(" -")
     if len([c for c in joined if c.isalpha()]) >= 3 and _is_caps(joined):
@@ -338,35 +338,32 @@ _URGENCY = ("THƯỢNG KHẨN", "HỎA TỐC", "KHẨN")
 _SECURITY_ONLY_RE = re.compile(r"^[\W_]*(TUYỆT MẬT|TỐI MẬT|MẬT|THƯỢNG KHẨN|HỎA TỐC|KHẨN)[\W_]*$")
 
 
+_MARK_WORDS = {"TUYỆT", "TỐI", "MẬT", "THƯỢNG", "KHẨN", "HỎA", "TỐC"}
+
+
+def _is_mark_line(line: str) -> bool:
+    """A caps line that is a stamp only (beside the national heading or alone)."""
+    words = re.sub(r"[^\w\s]", " ", _remove_mottos(line)).split()
+    return bool(words) and all(w in _MARK_WORDS for w in words)
+
+
 def _find_marks(lines: list[str], limit: int) -> tuple[str | None, str | None]:
+    """Secrecy and urgency stamps: a caps line made only of mark words.
+
+    A stamp stands on a line of its own, or beside the national heading when
+    the two columns are read across ("MẬT ĐẢNG CỘNG SẢN VIỆT NAM"); the same
+    words inside a subject ("VỀ BẢO VỆ BÍ MẬT NHÀ NƯỚC") are not a stamp.
+    """
     security = urgency = None
     for line in lines[:limit]:
-        rest = _remove_mottos(line) if _is_caps(line) else line
-        tokens = re.sub(r"[^\w\s]", " ", rest).split()
-        text = " ".join(tokens)
-        if not text or not _is_caps(text):
+        if not _is_caps(line) or not _is_mark_line(line):
             continue
-        # a stamp stands alone on its line (possibly beside the national heading)
-        for mark in _SECURITY:
-            if security is None and (text == mark or text.startswith(mark + " ") and len(tokens) <= 4
-                                     and not _is_caps_body(text)):
-                if text == mark or text.split(" ")[len(mark.split()):] and \
-                        all(t in ("ĐỘ", "VÀ") or t in " ".join(_URGENCY).split() for t in text.split()[len(mark.split()):]):
-                    security = mark
-        for mark in _URGENCY:
-            if urgency is None and (text == mark or text.endswith(" " + mark) and len(tokens) <= 4
-                                    and all(t in " ".join(_SECURITY + _URGENCY).split() for t in tokens)):
-                urgency = mark
+        text = " ".join(re.sub(r"[^\w\s]", " ", _remove_mottos(line)).split())
         if security is None:
-            for mark in _SECURITY:
-                if text.startswith(mark + " ") and all(t in " ".join(_SECURITY + _URGENCY).split() for t in tokens):
-                    security = mark
-                    break
+            security = next((m for m in _SECURITY if re.search(rf"(?<!\w){m}(?!\w)", text)), None)
+        if urgency is None:
+            urgency = next((m for m in _URGENCY if re.search(rf"(?<!\w){m}(?!\w)", text)), None)
     return security, urgency
-
-
-def _is_caps_body(text: str) -> bool:
-    return len(text.split()) > 4
 
 
 # --------------------------------------------------------------------------- signature block

@@ -236,3 +236,11 @@ def test_header_without_number_or_signature_yields_nulls():
     assert m.number_symbol is None and m.issued_date is None and m.issuer is None
     assert m.signer_name is None and m.doc_type is None
     assert extract_metadata("").to_dict()["recipients"] == []
+
+
+def test_stamp_read_across_with_the_national_heading():
+    text = "TỐI MẬT ĐẢNG CỘNG SẢN VIỆT NAM\nTỈNH ỦY THÁI BÌNH\nTHƯỢNG KHẨN\nSố 3-TB/TU\nThái Bình, ngày 4 tháng 5 năm 2004\nTHÔNG BÁO\nVỀ NHÂN SỰ"
+    m = extract_metadata(text)
+    assert (m.security_mark, m.urgency_mark) == ("TỐI MẬT", "THƯỢNG KHẨN")
+    assert m.issuer == "TỈNH ỦY THÁI BÌNH"
+    assert m.doc_type == "Thông báo" and m.subject == "VỀ NHÂN SỰ"
