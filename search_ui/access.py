@@ -13,6 +13,7 @@ needs to change, because:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -75,8 +76,13 @@ class Overview:
 class Repository:
     """Access-checked catalog reads. Every method takes the caller's modes."""
 
+    OVERVIEW_TTL_S = 60.0
+
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
+        # counting a million pages on every visit to the home page is wasteful:
+        # the overview is kept a minute, per set of access modes
+        self._overview: dict[tuple[str, ...], tuple[float, Overview]] = {}
 
     # -- documents and pages ------------------------------------------------
     def document(self, modes: tuple[str, ...], document_id: int) -> DocumentView | None:
@@ -122,6 +128,15 @@ class Repository:
 
     # -- overview and browsing ------------------------------------------------
     def overview(self, modes: tuple[str, ...]) -> Overview:
+        key = tuple(sorted(modes))
+        cached = self._overview.get(key)
+        if cached and time.monotonic() - cached[0] < self.OVERVIEW_TTL_S:
+            return cached[1]
+        result = self._count_overview(modes)
+        self._overview[key] = (time.monotonic(), result)
+        return result
+
+    def _count_overview(self, modes: tuple[str, ...]) -> Overview:
         with self.catalog.session() as s:
             visible = DocumentRow.access_mode.in_(modes)
             docs = s.scalar(select(func.count()).select_from(DocumentRow).where(visible)) or 0
