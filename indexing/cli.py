@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from indexing.base import Hit, SearchQuery
-from kholuu.errors import SearchError
+from kholuu.errors import QuerySyntaxError, SearchError
 
 _MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -42,6 +42,10 @@ def run_search(args: Any, settings: Any) -> int:
     if not 1 <= limit <= 1000:
         raise SearchError(f"--limit {limit}: expected a number from 1 to 1000")
     fonds = getattr(args, "fonds", None)
+    filters = (fonds, getattr(args, "doc_type", None), getattr(args, "year_from", None), getattr(args, "year_to", None))
+    if not (args.query or "").strip() and not any(f is not None and f != "" for f in filters):
+        raise QuerySyntaxError("câu tìm kiếm trống: hãy nhập từ cần tìm hoặc một bộ lọc (--fonds, --type, --from, --to) "
+                               "(empty query: give words to search for, or a filter to list documents)")
     if fonds:
         catalog = Catalog(settings.database_url)
         try:

@@ -105,6 +105,7 @@ def test_open_backend_without_elastic_module_is_a_clear_error(cat_settings: Sett
 
 
 def kholuu(home: Path, *args: str) -> subprocess.CompletedProcess:
+    """The real command in a subprocess, as a user runs it."""
     env = {**os.environ, "KHOLUU_HOME": str(home)}
     env.pop("KHOLUU_DATABASE_URL", None)
     env.pop("KHOLUU_ELASTICSEARCH_URL", None)
@@ -112,19 +113,36 @@ def kholuu(home: Path, *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
-def test_cli_rebuild_and_search(cat_settings: Settings, home: Path):
+@pytest.fixture
+def cli(home: Path, monkeypatch, capsys):
+    """The same command in this process (faster, for the many small checks)."""
+    from kholuu.cli import main
+
+    monkeypatch.setenv("KHOLUU_HOME", str(home))
+    monkeypatch.delenv("KHOLUU_DATABASE_URL", raising=False)
+    monkeypatch.delenv("KHOLUU_ELASTICSEARCH_URL", raising=False)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(list(args), code, out, err)
+
+    return run
+
+
+def test_cli_rebuild_and_search(cat_settings: Settings, home: Path, cli):
     build_catalog(cat_settings).dispose()
-    empty = kholuu(home, "search", "nông thôn")
+    empty = cli("search", "nông thôn")
     assert empty.returncode == 0 and "kholuu index rebuild" in empty.stdout
 
-    before = json.loads(kholuu(home, "index", "status", "--json").stdout)
+    before = json.loads(cli("index", "status", "--json").stdout)
     assert (before["catalog"], before["index"], before["missing_count"]) == (3, 0, 3)
 
     rebuilt = kholuu(home, "index", "rebuild")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "3 tài liệu" in rebuilt.stdout.splitlines()[-1]
 
-    after = json.loads(kholuu(home, "index", "status", "--json").stdout)
+    after = json.loads(cli("index", "status", "--json").stdout)
     assert (after["index"], after["missing_count"], after["stale_count"], after["never_indexed"]) == (3, 0, 0, 0)
 
     out = kholuu(home, "search", "nong thon moi", "--json")
@@ -136,15 +154,20 @@ def test_cli_rebuild_and_search(cat_settings: Settings, home: Path):
     assert hit["doc_type"] == "Chỉ thị" and hit["issued_date"] == "2021-03-15" and hit["fonds"] == "12"
     assert "<mark>nông thôn mới</mark>" in hit["snippet"] and hit["best_page"] == 2
 
-    filtered = json.loads(kholuu(home, "search", "Tỉnh ủy", "--type", "KL", "--from", "1990", "--to", "2000",
-                                 "--json").stdout)
+    filtered = json.loads(cli("search", "Tỉnh ủy", "--type", "KL", "--from", "1990", "--to", "2000",
+                              "--json").stdout)
     assert [h["number_symbol"] for h in filtered["hits"]] == ["12-KL/TU"]
 
-    plain = kholuu(home, "search", "nông thôn mới", "--fonds", "12")
+    plain = cli("search", "nông thôn mới", "--fonds", "12")
     assert plain.returncode == 0 and "[nông thôn mới]" in plain.stdout and "08-CT/TU" in plain.stdout
+
+    listed = json.loads(cli("search", "", "--fonds", "12", "--json").stdout)
+    assert listed["total"] == 2                      # filters alone list documents (public ones)
+    blank = cli("search", "  ")
+    assert blank.returncode == 2 and "trống" in blank.stderr
 
     unknown = kholuu(home, "search", "nông", "--fonds", "XX")
     assert unknown.returncode == 2 and "XX" in unknown.stderr and len(unknown.stderr.strip().splitlines()) == 1
 
-    bad = kholuu(home, "search", "--", "-nông")   # argparse: a leading "-" needs "--"
+    bad = cli("search", "--", "-nông")   # argparse: a leading "-" needs "--"
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "loại trừ" in bad.stderr
