@@ -84,11 +84,13 @@ _STATE_RE = re.compile(r"^(?P<num>[0-9OoIl|]{1,6})\s*/\s*(?P<type>[A-Za-zĐđ]{1
 
 
 def _code(text: str, table: dict[str, str]) -> str | None:
+    """A known type/organ code for ``text``, allowing the usual misreadings:
+    Ư for U, 0 for O, O for Q (``NO`` → ``NQ``), a lost bar on Đ (``QD`` → ``QĐ``)."""
     key = text.upper().replace("Ư", "U").replace("0", "O")
-    if key in table:
-        return table[key]
-    dkey = key.replace("D", "Đ", 1) if "D" in key else None  # QD → QĐ: the bar is often lost
-    return table.get(dkey) if dkey else None
+    for candidate in (key, key.replace("O", "Q"), key.replace("D", "Đ", 1)):
+        if candidate in table:
+            return table[candidate]
+    return None
 
 
 def correct_symbol(token: str) -> str:

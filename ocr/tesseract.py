@@ -116,8 +116,11 @@ def _as_png(image: Image.Image | np.ndarray | Path, tmp: Path) -> Path:
         return image
     if isinstance(image, np.ndarray):
         image = Image.fromarray(image)
-    target = tmp / "page.png"
-    image.save(target, compress_level=1)
+    # PNM: no compression to pay for; Tesseract (Leptonica) reads it directly
+    target = tmp / ("page.ppm" if image.mode == "RGB" else "page.pgm")
+    if image.mode not in ("L", "RGB"):
+        image = image.convert("L")
+    image.save(target)
     return target
 
 
@@ -160,8 +163,8 @@ def detect_orientation(image: Image.Image | np.ndarray | Path, *, timeout_s: flo
     with tempfile.TemporaryDirectory(prefix="kholuu-osd-") as tmp:
         src = _as_png(image, Path(tmp))
         args = [str(src), "stdout", "--psm", "0"]
-        if tessdata_dir is not None:
-            args += ["--tessdata-dir", str(tessdata_dir)]
+        if tessdata_dir is not None and (Path(tessdata_dir) / "osd.traineddata").is_file():
+            args += ["--tessdata-dir", str(tessdata_dir)]  # else the system's osd model
         try:
             out = _run(args, timeout_s=timeout_s, what=what)
         except OcrTimeoutError:

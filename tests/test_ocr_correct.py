@@ -18,6 +18,8 @@ from ocr.correct import correct_symbol, correct_text, correct_words, is_valid_sy
     ("45-HD/BTCTW", "45-HD/BTCTW"),
     ("432-TB|VPTW", "432-TB/VPTW"),
     ("123/HD/TW", "123/HD/TW"),
+    ("18-NO/TU", "18-NQ/TU"),
+    ("05-QD/TU", "05-QĐ/TU"),
 ])
 def test_document_symbols(ocr, expected):
     assert correct_symbol(ocr) == expected

@@ -1,0 +1,131 @@
+"""OCR speed: pages per minute on this machine, kholuu vs plain Tesseract vs OCRmyPDF.
+
+Renders N pages of the project's own samples (300 dpi, mild scan noise), then
+times, each in its own child process (so peak memory is measured per engine):
+
+* ``kholuu``   — ``ocr.ocr_many`` on all cores (threads; preprocessing included, cache off)
+* ``kholuu-processes`` — the same with a process pool, for comparison
+* ``kholuu+pdf`` — OCR and the searchable PDF
+* ``plain``    — ``tesseract PAGE stdout -l vie``, one page per core, OMP_THREAD_LIMIT=1 (the bound)
+* ``ocrmypdf`` — ``ocrmypdf --jobs N -l vie --output-type pdf`` on the same pages as one PDF
+  (skipped when ``ocrmypdf`` is not found; ``--ocrmypdf PATH`` points at one)
+
+    .venv/bin/python bench/ocr_speed.py [--pages 8] [--workers 2] [--ocrmypdf /path/to/ocrmypdf]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _maxrss_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024.0
+
+
+def run_mode(mode: str, folder: Path, workers: int, ocrmypdf: str | None) -> dict:
+    pages = sorted(folder.glob("*.png"))
+    start = time.perf_counter()
+    if mode.startswith("kholuu"):
+        from ocr import OcrJob, OcrOptions, ocr_many, write_searchable_pdf
+
+        options = OcrOptions(cache_dir=None, workers=workers)
+        jobs = [OcrJob(p, p.name, 1) for p in pages]
+        executor = "process" if mode == "kholuu-processes" else "thread"
+        results = dict(ocr_many(jobs, options, executor=executor))
+        bad = [r for r in results.values() if isinstance(r, Exception)]
+        if bad:
+            raise SystemExit(f"errors: {bad[:3]}")
+        if mode == "kholuu+pdf":
+            write_searchable_pdf([(p, results[i]) for i, p in enumerate(pages)], folder / "out" / "k.pdf", options)
+    elif mode == "plain":
+        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+        def one(p: Path) -> None:
+            subprocess.run(["tesseract", str(p), "stdout", "-l", "vie"], env=env, check=True,
+                           capture_output=True)
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(one, pages))
+    elif mode == "ocrmypdf":
+        import img2pdf
+
+        pdf = folder / "out" / "in.pdf"
+        pdf.write_bytes(img2pdf.convert([str(p) for p in pages]))
+        start = time.perf_counter()  # OCRmyPDF's time starts at its PDF input
+        subprocess.run([ocrmypdf, "--jobs", str(workers), "-l", "vie", "--output-type", "pdf", "--quiet",
+                        str(pdf), str(folder / "out" / "ocrmypdf.pdf")], check=True,
+                       env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    seconds = time.perf_counter() - start
+    return {"mode": mode, "pages": len(pages), "seconds": seconds,
+            "self_mb": _maxrss_mb(resource.RUSAGE_SELF), "child_mb": _maxrss_mb(resource.RUSAGE_CHILDREN)}
+
+
+def render(folder: Path, n: int) -> None:
+    from kholuu.samples import load_samples
+    from kholuu.samples.render import render_pages
+
+    count = 0
+    for doc in load_samples():
+        for i, img in enumerate(render_pages(doc, dpi=300, degrade="mild"), 1):
+            img.save(folder / f"{doc.id}_p{i}.png", dpi=(300, 300), compress_level=3)
+            count += 1
+            if count >= n:
+                return
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pages", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--ocrmypdf", default=shutil.which("ocrmypdf"))
+    ap.add_argument("--modes", default="plain,kholuu,kholuu-processes,kholuu+pdf,ocrmypdf")
+    ap.add_argument("--_mode", help=argparse.SUPPRESS)
+    ap.add_argument("--_dir", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args._mode:
+        print(json.dumps(run_mode(args._mode, Path(args._dir), args.workers, args.ocrmypdf)))
+        return
+    with tempfile.TemporaryDirectory(prefix="kholuu-speed-") as tmp:
+        folder = Path(tmp)
+        (folder / "out").mkdir()
+        render(folder, args.pages)
+        print(f"# {args.pages} pages (300 dpi A4 samples), {args.workers} workers, {os.cpu_count()} cores")
+        print(f"{'engine':<18} {'pages/min':>9} {'s/page':>7} {'peak MB (python)':>17} {'(largest child)':>16}")
+        rates = {}
+        for mode in args.modes.split(","):
+            if mode == "ocrmypdf" and not args.ocrmypdf:
+                print(f"{mode:<18} {'skipped: ocrmypdf not found (pip install ocrmypdf; --ocrmypdf PATH)'}")
+                continue
+            cmd = [sys.executable, __file__, "--_mode", mode, "--_dir", str(folder), "--workers", str(args.workers)]
+            if args.ocrmypdf:
+                cmd += ["--ocrmypdf", args.ocrmypdf]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(f"{mode:<18} failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            rate = r["pages"] / r["seconds"] * 60
+            rates[mode] = rate
+            print(f"{mode:<18} {rate:9.1f} {r['seconds'] / r['pages']:7.2f} {r['self_mb']:17.0f} {r['child_mb']:16.0f}",
+                  flush=True)
+        if "kholuu" in rates and "plain" in rates:
+            print(f"# kholuu / plain Tesseract bound: {rates['kholuu'] / rates['plain']:.2f} (goal ≥ 0.85)")
+        if "kholuu" in rates and "ocrmypdf" in rates:
+            print(f"# kholuu / OCRmyPDF: {rates['kholuu'] / rates['ocrmypdf']:.2f} (goal ≥ 1.3)")
+
+
+if __name__ == "__main__":
+    main()
