@@ -437,3 +437,46 @@ def test_catalog_reads_go_through_the_access_checked_repository() -> None:
         assert set(uses) <= {"dispose", "from_settings"}, (path.name, uses)
         assert "select(" not in src and "session()" not in src, path.name
         assert "access_modes=" not in src.replace("access_modes=tuple(access_modes)", ""), path.name
+
+
+# -- with real Tesseract output ----------------------------------------------------
+def _iou(a: list[int], b: list[int]) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union else 0.0
+
+
+@pytest.mark.slow
+def test_hit_boxes_from_real_ocr_land_on_the_drawn_words(tmp_path: Path) -> None:
+    """The viewer draws Tesseract's boxes as they come: they must sit on the words."""
+    import ocr
+    from kholuu.model import DocumentMetadata
+    from test_web_support import SAMPLES, render_page
+
+    settings = load_settings({"KHOLUU_HOME": str(tmp_path / "home")})
+    settings.ensure_dirs()
+    catalog = Catalog(settings.database_url)
+    catalog.ensure_fonds_loaded()
+    img = settings.pages_dir / "ocr-1.png"
+    drawn, _ = render_page(SAMPLES[0].pages[0], img)   # nine lines, "nông thôn mới" on two
+    batch = catalog.create_batch("F01", "/test/ocr")
+    pid = catalog.upsert_page(batch.id, 1, "ocr-1.png", 1, image_path=str(img), width=1240, height=1754)
+    result = ocr.ocr_page(img, ocr.OcrOptions.from_settings(settings), source=str(img), page=1)
+    catalog.record_ocr(pid, result)
+    doc = catalog.upsert_document(batch.id, 1, [pid], result.text, DocumentMetadata(doc_type="Chỉ thị"), [])
+    backend = make_backend(settings, catalog)
+    try:
+        with TestClient(create_app(settings, catalog=catalog, backend=backend)) as client:
+            assert doc in [h["id"] for h in client.get("/api/search", params={"q": "nong thon moi"}).json()["hits"]]
+            page = client.get(f"/api/documents/{doc}", params={"q": "nông thôn mới"}).json()["pages"][0]
+    finally:
+        backend.close()
+        catalog.dispose()
+    assert [h["text"] for h in page["hits"]] == ["nông thôn mới", "nông thôn mới"]
+    want = [w["bbox"] for w in drawn if w["text"] in ("nông", "thôn", "mới")]
+    got = [box for hit in page["hits"] for box in hit["boxes"]]
+    assert len(got) == len(want) == 6
+    for box, expected in zip(got, want):
+        assert _iou(box, expected) > 0.5, (box, expected)
