@@ -194,3 +194,54 @@ def test_results_are_documents_with_index_pages(es_backend):
     r = run(es_backend, "lúa gạo")
     assert r.total == 1 and [p.page_no for p in r.hits[0].pages] == [1, 2]
     assert r.facets["doc_type"][0].count == 1
+
+
+def test_catalog_rebuild_and_cli_search_on_elasticsearch(es_settings: Settings, tmp_path):
+    """`kholuu index rebuild/status` and `kholuu search` with KHOLUU_ELASTICSEARCH_URL set."""
+    import json
+    import subprocess
+    import sys
+
+    from test_indexing_catalog import build_catalog
+
+    es_settings.ensure_dirs()
+    build_catalog(es_settings).dispose()
+    env = {**os.environ, "KHOLUU_HOME": str(es_settings.home), "KHOLUU_ELASTICSEARCH_URL": es_settings.elasticsearch_url,
+           "KHOLUU_ELASTICSEARCH_INDEX": es_settings.elasticsearch_index}
+    env.pop("KHOLUU_DATABASE_URL", None)
+
+    def kholuu(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "kholuu.cli", *args], env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    from indexing.elastic import ElasticBackend
+
+    backend = ElasticBackend(es_settings)
+    try:
+        rebuilt = kholuu("index", "rebuild")
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        status = json.loads(kholuu("index", "status", "--json").stdout)
+        assert (status["backend"], status["catalog"], status["index"], status["missing_count"]) == \
+               ("elasticsearch", 3, 3, 0)
+        out = kholuu("search", "nong thon moi", "--json")
+        assert out.returncode == 0, out.stderr
+        data = json.loads(out.stdout)
+        assert data["total"] == 1                       # the secret document stays hidden
+        hit = data["hits"][0]
+        assert hit["number_symbol"] == "08-CT/TU" and hit["best_page"] == 2
+        assert "<mark>nông thôn mới</mark>" in hit["snippet"]
+    finally:
+        backend.drop()
+        backend.close()
+
+
+def test_cli_reports_an_unreachable_server_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KHOLUU_HOME": str(tmp_path / "home"), "KHOLUU_ELASTICSEARCH_URL": "http://127.0.0.1:9"}
+    env.pop("KHOLUU_DATABASE_URL", None)
+    out = subprocess.run([sys.executable, "-m", "kholuu.cli", "search", "nông thôn"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert "http://127.0.0.1:9" in out.stderr and len(out.stderr.strip().splitlines()) == 1
