@@ -17,9 +17,9 @@ that backends rank the adjacent phrase first.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Iterator
+from typing import Iterator
 
 from kholuu.errors import QuerySyntaxError
 from kholuu.textnorm import fold, normalize_query
@@ -114,11 +114,11 @@ def _units(text: str) -> Iterator[_Unit]:
         i = j
 
 
-def parse_query(text: str, *, expand: Callable[[Term], list[Term]] | None = None) -> ParsedQuery:
+def parse_query(text: str) -> ParsedQuery:
     """Parse user query text. Raises ``QuerySyntaxError`` with a message for people.
 
-    ``expand`` may add alternatives to a one-word group (abbreviations:
-    BTV → "ban thường vụ"); it receives the term as typed.
+    Abbreviations (BTV ↔ "Ban Thường vụ") are added afterwards by
+    ``indexing.abbrev.expand_query``, which works on the parsed groups.
     """
     if text is None:
         raise QuerySyntaxError("câu tìm kiếm trống (empty query)")
@@ -166,10 +166,8 @@ def parse_query(text: str, *, expand: Callable[[Term], list[Term]] | None = None
         current = []
     if len(current) > 1:
         runs.append(tuple(current))
-    if expand is not None:
-        groups = [g + [x for x in expand(g[0]) if x not in g] if len(g) == 1 else g for g in groups]
     return ParsedQuery(text=norm, groups=tuple(tuple(g) for g in groups), excluded=tuple(excluded),
                        runs=tuple(runs))
 
 
-__all__ = ["MAX_QUERY_CHARS", "ParsedQuery", "Term", "parse_query", "query_tokens", "replace"]
+__all__ = ["MAX_QUERY_CHARS", "ParsedQuery", "Term", "parse_query", "query_tokens"]
