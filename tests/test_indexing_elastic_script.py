@@ -11,7 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
+from test_indexing_elastic import _es_url
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "elasticsearch"
 
@@ -41,9 +41,7 @@ def test_status_of_a_port_with_no_server(tmp_path):
 
 
 def test_status_of_the_test_server():
-    url = os.environ.get("KHOLUU_TEST_ELASTICSEARCH_URL", "")
-    if not url:
-        pytest.skip("no test server (run via scripts/test); test_indexing_elastic.py fails loudly for that")
+    url = _es_url()     # fails (CI) or skips (KHOLUU_ALLOW_NO_ELASTICSEARCH=1) without a server
     port = url.rsplit(":", 1)[1].strip("/")
     out = es("status", KHOLUU_ES_PORT=port)
     assert out.returncode == 0 and '"status"' in out.stdout
