@@ -143,7 +143,8 @@ class EmbeddedBackend:
                 conn.execute("CREATE TEMP TABLE IF NOT EXISTS m(id INTEGER PRIMARY KEY, score REAL, d TEXT, "
                              "fonds TEXT, tkey TEXT, ikey TEXT, year INTEGER)")
             except sqlite3.DatabaseError as exc:
-                raise SearchError(f"{self.path}: cannot open the search index ({exc})") from None
+                raise SearchError(f"{self.path}: cannot open the search index ({exc}); it is derived data: "
+                                  "delete the file and run `kholuu index rebuild`") from None
             self._local.conn = conn
             self._all.append(conn)
         return conn

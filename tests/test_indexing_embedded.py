@@ -264,3 +264,13 @@ def test_embedded_write_while_another_process_writes_is_a_search_error(tmp_path:
     finally:
         other.close()
         b.close()
+
+
+def test_embedded_index_file_that_is_not_a_database_is_a_search_error(tmp_path: Path):
+    from indexing.embedded import EmbeddedBackend
+    from kholuu.errors import SearchError
+
+    path = tmp_path / "broken.sqlite"
+    path.write_bytes(b"this is not SQLite" * 100)
+    with pytest.raises(SearchError, match=r"broken\.sqlite.*index rebuild"):
+        EmbeddedBackend(path)
