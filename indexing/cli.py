@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 from indexing.base import Hit, SearchQuery
@@ -92,7 +93,17 @@ def run_rebuild(args: Any, settings: Any) -> int:
     from kholuu.catalog import Catalog
 
     catalog = Catalog(settings.database_url)
-    backend = indexing.open_backend(settings)
+    try:
+        backend = indexing.open_backend(settings)
+    except SearchError as exc:
+        if settings.elasticsearch_url:
+            catalog.dispose()
+            raise
+        # the embedded index is derived data: an unreadable file is replaced
+        sys.stdout.write(f"Chỉ mục hỏng, tạo lại: {exc}\n")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{settings.embedded_index_path}{suffix}").unlink(missing_ok=True)
+        backend = indexing.open_backend(settings)
     try:
         total = catalog.count_documents()
         sys.stdout.write(f"Lập lại chỉ mục từ danh mục: {total} tài liệu ({backend.name})\n")

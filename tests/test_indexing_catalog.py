@@ -138,6 +138,7 @@ def test_cli_rebuild_and_search(cat_settings: Settings, home: Path, cli):
     before = json.loads(cli("index", "status", "--json").stdout)
     assert (before["catalog"], before["index"], before["missing_count"]) == (3, 0, 3)
 
+    cat_settings.embedded_index_path.write_bytes(b"broken" * 1000)   # rebuild replaces a damaged file
     rebuilt = kholuu(home, "index", "rebuild")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "3 tài liệu" in rebuilt.stdout.splitlines()[-1]
