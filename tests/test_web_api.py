@@ -200,6 +200,7 @@ def test_document_page_shows_metadata_pages_and_hit_boxes(env: Env) -> None:
     for pid in env.seeded.page_ids["ct08"]:
         assert f"/pages/{pid}/image?w=1000" in html
     assert html.count('<g class="hit"') == 3          # two on page 1, one on page 2
+    assert '<a href="#page-2" class="has-hits" title="1 kết quả">2</a>' in html
     assert "Phông F01, Mục lục 01, Hồ sơ 12, tờ 1–2" in html
     assert f'href="/documents/{doc}/pdf"' in html and "Tải PDF" in html
     # entities link to a search for themselves
