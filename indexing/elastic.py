@@ -50,7 +50,7 @@ REFRESH_INTERVAL = "1s"
 SORTS = ("relevance", "date_asc", "date_desc")
 MAX_LIMIT = 1000
 FACET_LIMIT = 20
-PAGES_PER_HIT = 20          # matching pages fetched per result document
+PAGES_PER_HIT = 10          # matching pages fetched per result document
 BULK_CHUNK = 500
 BULK_WORKERS = 2           # concurrent bulk streams (see _bulk)
 ENTITY_FACETS = {"person": "PER", "organization": "ORG", "place": "LOC"}
@@ -64,6 +64,7 @@ SEGMENT_BOOST = 0.5
 def index_body() -> dict[str, Any]:
     """Settings and mapping of one versioned index."""
     words = {"type": "text", "analyzer": "whitespace"}
+    exact = {**words, "norms": False}   # only filters (tiers, exclusions): no length norms needed
     kw = {"type": "keyword"}
     return {
         "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": REFRESH_INTERVAL,
@@ -87,14 +88,14 @@ def index_body() -> dict[str, Any]:
                 "subject": {"type": "text", "index": False},
                 "signer_name": kw, "access_mode": kw,
                 "entities": kw, "PER": kw, "ORG": kw, "LOC": kw,
-                "meta_exact": words, "meta_folded": words,
+                "meta_exact": exact, "meta_folded": words,
                 "seg": {"type": "text", "analyzer": "whitespace"},
                 "first_page": {"type": "integer", "index": False},
                 "pages": {"type": "nested", "properties": {
                     "page_id": {"type": "long", "index": False},
                     "page_no": {"type": "integer"},
                     "text": {"type": "text", "index": False},   # normalized original, for snippets
-                    "exact": words,
+                    "exact": exact,
                     "folded": words,
                 }},
             },
