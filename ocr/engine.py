@@ -27,7 +27,7 @@ from PIL import Image
 from kholuu.errors import KholuuError
 from kholuu.model import PageOCR, Word
 from kholuu.textnorm import fold, normalize
-from ocr import layout, preprocess, tesseract
+from ocr import layout, preprocess, tesseract, textlayer
 from ocr.correct import correct_words
 from ocr.errors import MissingFileError, OcrEngineError, TruncatedImageError
 from ocr.options import OcrOptions
@@ -199,6 +199,13 @@ def ocr_page(image_path: Path, options: OcrOptions, *, source: str, page: int) -
     if not image_path.is_file():
         raise MissingFileError(image_path, "no such page image")
     settings_hash = options.settings_hash()
+    layer = textlayer.load(image_path)
+    if layer is not None:  # born-digital PDF page: its own text layer, no OCR
+        with Image.open(image_path) as img:
+            width, height = img.size
+        return PageOCR(source=source, page=page, text=textlayer.text_of(layer), confidence=100.0, words=layer,
+                       width=width, height=height, blank=not layer, engine=textlayer.ENGINE,
+                       settings_hash=settings_hash, steps=["text layer (born-digital)"])
     image_hash = _file_hash(image_path)
     cache = _cache_path(options, image_hash, settings_hash)
     if cache is not None and cache.is_file():

@@ -20,6 +20,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 from kholuu.model import PageImage
 from ocr.errors import (DecompressionBombError, EmptyFileError, EncryptedPdfError, FileTooLargeError,
                         ImageTooSmallError, MissingFileError, NotAnImageError, TruncatedImageError)
+from ocr import textlayer
 from ocr.options import OcrOptions
 
 MIN_SIDE = 16  # pixels; below this no line of text fits
@@ -177,7 +178,11 @@ def _rasterize_pdf(path: Path, out_dir: Path, options: OcrOptions) -> list[PageI
             raise TruncatedImageError(path, f"page {number} of the PDF could not be rendered")
         img = _normalized(images[0])
         _check_size(path, img.width, img.height, options, number)
-        pages.append(_store(img, dpi, out_dir, path, number))
+        stored = _store(img, dpi, out_dir, path, number)
+        words = textlayer.read_text_layer(path, number, dpi, options.timeout_s)
+        if textlayer.is_good(words):  # born-digital: keep its text instead of OCR
+            textlayer.save(words, Path(stored.image_path), img.width, img.height)
+        pages.append(stored)
         img.close()
     return pages
 
