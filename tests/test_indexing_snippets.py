@@ -48,3 +48,26 @@ def test_document_hits_pick_the_best_page_and_list_words():
     assert hits.pages[0].terms == ["Nông", "thôn", "mới"]
     browse = document_hits(pages, None)
     assert browse.best_page == 1 and "<mark>" not in browse.snippet
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from kholuu.errors import QuerySyntaxError  # noqa: E402
+from kholuu.textnorm import normalize  # noqa: E402
+
+_alphabet = st.sampled_from(list("aăâđêmnôơưàảãáạ <>&\"'-/ \n") + ["mã", "ma", "<mark>", "</mark>", "&amp;"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.lists(_alphabet, max_size=60).map("".join), query=st.lists(_alphabet, max_size=8).map("".join))
+def test_any_snippet_is_safe_html(text, query):
+    try:
+        q = parse_query(query)
+    except QuerySyntaxError:
+        return
+    text = normalize(text)
+    s = build_snippet(text, q, width=40)
+    bare = s.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in bare and ">" not in bare
+    assert s.count("<mark>") == s.count("</mark>")
