@@ -153,6 +153,23 @@ def register_pages(batch_id: int, ctx: StageContext) -> PagesSummary:
     return summary
 
 
+def make_page_derivatives(batch_id: int, ctx: StageContext) -> int:
+    """Resized page images for the reader, made once here so no reader waits.
+
+    Decoding a 300 dpi master costs about half a second; the web viewer would
+    otherwise pay it on the first look at every page.
+    """
+    from search_ui.images import make_derivatives
+
+    cache = ctx.settings.cache_dir / "derivatives"
+    made = 0
+    for page in ctx.catalog.batch_pages(batch_id):
+        if page.image_path and page.status != "error":
+            make_derivatives(Path(page.image_path), cache)
+            made += 1
+    return made
+
+
 def ocr_pages(batch_id: int, ctx: StageContext, *, force: bool = False) -> OcrSummary:
     """OCR the batch's pages that need it, on all cores; record text and words.
 

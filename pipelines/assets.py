@@ -65,6 +65,13 @@ def batch_pages(context: AssetExecutionContext, kholuu: KholuuResource) -> Mater
 
 
 @asset(partitions_def=BATCHES, group_name=GROUP, deps=[batch_pages], retry_policy=INFRA_RETRY,
+       description="Resized page images (thumbnails to reading size) for the web viewer.")
+def page_images(context: AssetExecutionContext, kholuu: KholuuResource) -> MaterializeResult:
+    batch_id, ctx = _context(context, kholuu)
+    return MaterializeResult(metadata={"pages": stages.make_page_derivatives(batch_id, ctx)})
+
+
+@asset(partitions_def=BATCHES, group_name=GROUP, deps=[batch_pages], retry_policy=INFRA_RETRY,
        check_specs=[AssetCheckSpec("every_page_read_or_error", asset="ocr_pages"),
                     AssetCheckSpec("confidence", asset="ocr_pages")],
        description="Words with boxes and confidence for every page (Tesseract vie, all cores).")
@@ -119,7 +126,7 @@ def search_index(context: AssetExecutionContext, kholuu: KholuuResource) -> Mate
     )
 
 
-@asset(partitions_def=BATCHES, group_name=GROUP, deps=[search_index, searchable_pdfs],
+@asset(partitions_def=BATCHES, group_name=GROUP, deps=[search_index, searchable_pdfs, page_images],
        description="The batch's final state: done, partial (some pages failed) or failed.")
 def batch_report(context: AssetExecutionContext, kholuu: KholuuResource) -> MaterializeResult:
     batch_id, ctx = _context(context, kholuu)
@@ -130,4 +137,4 @@ def batch_report(context: AssetExecutionContext, kholuu: KholuuResource) -> Mate
                                        "errors": MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none")})
 
 
-ALL_ASSETS = [batch_pages, ocr_pages, documents, searchable_pdfs, search_index, batch_report]
+ALL_ASSETS = [batch_pages, page_images, ocr_pages, documents, searchable_pdfs, search_index, batch_report]
