@@ -1,11 +1,12 @@
 """Search benchmark: a synthetic corpus from the project's own sample documents.
 
-    .venv/bin/python bench/search.py [--docs 20000] [--pages 5] [--queries 200] [--json]
+    .venv/bin/python bench/search.py [--docs 20000] [--pages 5] [--queries 240] [--json]
+                                     [--elasticsearch http://127.0.0.1:9200]
 
 Builds ``--docs`` synthetic documents (about ``--pages`` pages each) whose
 sentences are recombined from ``kholuu/samples/documents.yaml`` (the project's
 own text, never the reference documents), indexes them into the embedded
-backend in a temporary folder, and reports documents per second, index size,
+backend in a temporary folder (or Elasticsearch), and reports documents per second, index size,
 query latency p50/p95/p99 for a fixed query mix (words with and without
 diacritics, phrases, filters + facets + highlighting) at concurrency 1 and 8,
 and the process's peak memory. The corpus is deterministic (``--seed``).
@@ -109,6 +110,33 @@ def corpus(n_docs: int, pages_per_doc: int, seed: int) -> Iterator[IndexDocument
                       ("ORG", rng.choice(ISSUERS))])
 
 
+def open_bench_backend(folder: Path, es_url: str | None) -> SearchBackend:
+    """A fresh, empty backend: embedded in ``folder``, or Elasticsearch at ``es_url``."""
+    if es_url is None:
+        from indexing.embedded import EmbeddedBackend
+
+        backend: SearchBackend = EmbeddedBackend(folder / "search.sqlite")
+    else:
+        import indexing
+        from kholuu.settings import load_settings
+
+        settings = load_settings({"KHOLUU_HOME": str(folder), "KHOLUU_ELASTICSEARCH_URL": es_url,
+                                  "KHOLUU_ELASTICSEARCH_INDEX": "kholuu-bench"})
+        backend = indexing.open_backend(settings)
+    backend.clear()
+    return backend
+
+
+def index_bytes(backend: SearchBackend, folder: Path) -> int:
+    """Size of the index on disk (Elasticsearch: primary store size)."""
+    es = getattr(backend, "es", None)
+    if es is None:
+        return sum(p.stat().st_size for p in folder.glob("search.sqlite*"))
+    es.indices.refresh(index=backend.alias)  # type: ignore[attr-defined]
+    stats = es.indices.stats(index=backend.alias)  # type: ignore[attr-defined]
+    return int(stats["_all"]["primaries"]["store"]["size_in_bytes"])
+
+
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     k = max(0, min(len(values) - 1, round(q / 100 * (len(values) - 1))))
@@ -150,16 +178,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=240)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--dir", type=Path, default=None, help="keep the index here (default: a temp folder)")
+    ap.add_argument("--elasticsearch", metavar="URL", default=None,
+                    help="benchmark the Elasticsearch backend at URL instead (index kholuu-bench, dropped after)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
-    from indexing.embedded import EmbeddedBackend
-
     with tempfile.TemporaryDirectory(prefix="kholuu-bench-") as tmp:
         folder = args.dir or Path(tmp)
-        path = folder / "search.sqlite"
-        backend = EmbeddedBackend(path)
-        backend.clear()
+        backend = open_bench_backend(folder, args.elasticsearch)
         pages = 0
 
         def counted() -> Iterator[IndexDocument]:
@@ -171,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         n = backend.index(counted())
         index_s = time.perf_counter() - started
-        size = sum(p.stat().st_size for p in folder.glob("search.sqlite*"))
+        size = index_bytes(backend, folder)
         result = {
             "backend": backend.name, "documents": n, "pages": pages,
             "index_seconds": round(index_s, 1), "docs_per_s": round(n / index_s, 1),
@@ -181,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             "p95_by_kind_ms": per_kind(backend),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
+        if args.elasticsearch:
+            backend.drop()   # type: ignore[attr-defined]
         backend.close()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
