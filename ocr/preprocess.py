@@ -49,6 +49,8 @@ class ImageProperties:
     speckle: float                   # share of dark pixels that are isolated specks
     vertical_text: bool              # text lines run vertically (page turned 90/270°)
     blank: bool
+    dark_edges: float = 0.0          # share of dark pixels along the page edges (scanner border)
+    holes: int = 0                   # round dark blobs in the margins (punch holes)
 
 
 # ---------------------------------------------------------------- helpers
@@ -167,8 +169,35 @@ def measure(img: np.ndarray, dpi: int | None) -> ImageProperties:
             estimated = estimate_dpi(gray, vertical)
             effective = estimated if estimated else int(round(max(width, height) / A4_LONG_IN))
     effective = int(min(1200, max(50, effective or 300)))
+    dark_edges, holes = _edge_properties(binary_small)
     return ImageProperties(width, height, dpi, effective, is_color, red_f, blue_f, ink, contrast,
-                           unevenness, speckle, vertical, blank)
+                           unevenness, speckle, vertical, blank, dark_edges, holes)
+
+
+def _edge_properties(binary_small: np.ndarray) -> tuple[float, int]:
+    h, w = binary_small.shape
+    band = max(2, min(h, w) // 100)
+    edges = np.concatenate([binary_small[:band].ravel(), binary_small[-band:].ravel(),
+                            binary_small[:, :band].ravel(), binary_small[:, -band:].ravel()])
+    return float((edges > 0).mean()), len(_punch_holes(binary_small))
+
+
+def _punch_holes(binary: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Round, solid dark blobs 4–9 mm across in the outer 15% of the page."""
+    h, w = binary.shape
+    px_per_mm = max(h, w) / 297.0
+    n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    holes = []
+    for i in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[i])
+        if not 4 * px_per_mm <= max(bw, bh) <= 9 * px_per_mm or not 0.8 <= bw / max(1, bh) <= 1.25:
+            continue
+        if area < 0.6 * bw * bh:
+            continue
+        cx, cy = x + bw / 2, y + bh / 2
+        if min(cx, w - cx) < 0.15 * w or min(cy, h - cy) < 0.15 * h:
+            holes.append((x, y, bw, bh))
+    return holes
 
 
 # ---------------------------------------------------------------- steps
@@ -200,6 +229,31 @@ def suppress_stamps(img: np.ndarray, *, red: bool = True, blue: bool = False) ->
     share = float(mask.mean())
     colours = "+".join(c for c, on in (("red", red), ("blue", blue)) if on)
     return Step(out, f"suppress_stamps({colours}, {share:.2%})", data={"mask": red_mask if red else mask})
+
+
+def clean_borders(gray: np.ndarray) -> Step:
+    """Paint dark scanner borders and punch holes white.
+
+    Border: dark regions connected to the page edge that are large (a strip, not
+    a letter cut by the edge). Holes: round solid blobs 4–9 mm wide in the margins.
+    """
+    binary = _ink_mask(gray)
+    h, w = binary.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    out = gray.copy()
+    remove = np.zeros(n, dtype=bool)
+    for i in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[i])
+        touches = x == 0 or y == 0 or x + bw >= w or y + bh >= h
+        if touches and (bw > 0.2 * w or bh > 0.2 * h):
+            remove[i] = True
+    holes = _punch_holes(binary)
+    for x, y, bw, bh in holes:
+        sub = labels[y:y + bh, x:x + bw]
+        remove[np.unique(sub[sub > 0])] = True
+    mask = remove[labels]
+    out[mask] = 255
+    return Step(out, f"clean_borders({int(remove[1:].sum()) - len(holes)} border, {len(holes)} holes)")
 
 
 def upscale(img: np.ndarray, from_dpi: int, to_dpi: int) -> Step:
@@ -294,6 +348,8 @@ def plan_steps(props: ImageProperties, target_dpi: int = 300) -> list[str]:
         steps.append("suppress_stamps")
     else:
         steps.append("grayscale")
+    if props.dark_edges > 0.2 or props.holes:
+        steps.append("clean_borders")
     if props.effective_dpi < target_dpi * 0.9:
         steps.append("upscale")
     if props.vertical_text:
@@ -346,6 +402,8 @@ def run(img: np.ndarray, props: ImageProperties, steps: list[str], *, target_dpi
             result.stamp_mask = step.data["mask"]
         elif name == "grayscale":
             step = grayscale(result.image)
+        elif name == "clean_borders":
+            step = clean_borders(_gray(result.image))
         elif name == "upscale":
             step = upscale(result.image, props.effective_dpi, target_dpi)
             result.dpi = target_dpi

@@ -141,3 +141,23 @@ def test_binarize_is_adaptive_and_only_for_very_uneven_pages(page):
 def test_blank_page_is_measured_blank():
     assert pp.measure(np.full((1400, 1000), 245, np.uint8), None).blank
     assert pp.plan_steps(pp.measure(np.full((1400, 1000), 245, np.uint8), None)) == []
+
+
+def test_scanner_border_and_punch_holes_are_cleaned():
+    rendered = party_page(150)  # A4 at 150 dpi
+    gray = _gray(rendered.image).copy()
+    h, w = gray.shape
+    gray[:, :25] = 30                       # dark scanner edge down the left side
+    import cv2
+    for cy in (int(h * 0.35), int(h * 0.65)):  # two 6 mm punch holes in the left margin
+        cv2.circle(gray, (int(w * 0.06), cy), int(3 * 150 / 25.4), 20, -1)
+    props = pp.measure(gray, 150)
+    assert props.dark_edges > 0.2 and props.holes == 2
+    assert "clean_borders" in pp.plan_steps(props)
+    step = pp.clean_borders(gray)
+    assert step.record == "clean_borders(1 border, 2 holes)"
+    assert step.image[:, :25].min() == 255
+    # the text is untouched
+    x0, y0, x1, y1 = rendered.box_of("08-CT/TU")
+    assert np.array_equal(step.image[y0:y1, x0:x1], gray[y0:y1, x0:x1])
+    assert "clean_borders" not in pp.plan_steps(pp.measure(_gray(rendered.image), 150))
