@@ -54,6 +54,31 @@ def _page_dpi(img: Image.Image, fallback: int) -> float:
     return value if value >= 30 else float(fallback)
 
 
+def _mark_pdfa(path: Path, title: str) -> None:
+    """Add what PDF/A-2b asks for beyond embedded fonts: an sRGB output intent and
+    XMP metadata declaring the part and conformance. (Not validated here: no PDF/A
+    validator is available on this machine.)"""
+    import pikepdf
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        profile = pikepdf.Stream(pdf, icc)
+        profile["/N"] = 3
+        intent = pikepdf.Dictionary({
+            "/Type": pikepdf.Name("/OutputIntent"), "/S": pikepdf.Name("/GTS_PDFA1"),
+            "/OutputConditionIdentifier": pikepdf.String("sRGB IEC61966-2.1"),
+            "/Info": pikepdf.String("sRGB IEC61966-2.1"),
+            "/DestOutputProfile": pdf.make_indirect(profile)})
+        pdf.Root["/OutputIntents"] = pikepdf.Array([pdf.make_indirect(intent)])
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["dc:title"] = title
+            meta["pdfaid:part"] = "2"
+            meta["pdfaid:conformance"] = "B"
+            meta["xmp:CreatorTool"] = "kholuu"
+        pdf.save(path)
+
+
 def write_searchable_pdf(pages: Sequence[tuple[Path, PageOCR]], out_path: Path, options: OcrOptions) -> Path:
     """Write one PDF with a page per (image, OCR) pair; returns ``out_path``."""
     from reportlab.pdfbase import pdfmetrics
@@ -67,7 +92,7 @@ def write_searchable_pdf(pages: Sequence[tuple[Path, PageOCR]], out_path: Path, 
     fd, tmp = tempfile.mkstemp(dir=out_path.parent, suffix=".pdf.part")
     os.close(fd)
     try:
-        c = canvas.Canvas(tmp, pageCompression=1)
+        c = canvas.Canvas(tmp, pageCompression=1, initialFontName=font, initialFontSize=10, lang="vi")
         c.setTitle(out_path.stem)
         c.setCreator("kholuu")
         for image_path, result in pages:
@@ -104,6 +129,7 @@ def write_searchable_pdf(pages: Sequence[tuple[Path, PageOCR]], out_path: Path, 
                 c.drawText(t)
             c.showPage()
         c.save()
+        _mark_pdfa(Path(tmp), out_path.stem)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out_path)
     finally:

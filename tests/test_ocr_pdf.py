@@ -26,6 +26,14 @@ def test_searchable_pdf_text_layer_is_vietnamese_and_placed(tmp_path):
         assert len(pdf.pages) == 2
         box = [float(v) for v in pdf.pages[0].mediabox]
         assert abs(box[2] - 5.0 * 72) < 1 and abs(box[3] - 1.2 * 72) < 1  # 300 dpi pixels → points
+        # PDF/A-2b ingredients: output intent, XMP identification, only embedded fonts
+        assert pdf.Root.OutputIntents[0].S == "/GTS_PDFA1"
+        meta = pdf.open_metadata()
+        assert meta["pdfaid:part"] == "2" and meta["pdfaid:conformance"] == "B"
+        for pg in pdf.pages:
+            for font in pg.Resources.Font.values():
+                descendant = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+                assert "/FontFile2" in descendant.FontDescriptor
     text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True,
                           check=True).stdout
     pages = text.split("\f")
