@@ -14,6 +14,7 @@ from what an excerpt leaves out. Scoring as in bench/extraction.py.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import textwrap
@@ -29,14 +30,26 @@ LINES = 22
 WORK = Path("/tmp/kholuu-bench-extraction-ocr")
 
 
-def excerpts(text: str) -> tuple[list[str], list[str]]:
+def excerpts(text: str, signer: str | None) -> tuple[list[str], list[str]]:
+    """The first page's worth of lines, and the page that ends with the signature.
+
+    Several documents go on after the signature (appendices, footnotes); a real
+    batch has those pages too, and the signature page among them. The reference
+    signer name only chooses which lines make up that page.
+    """
     lines: list[str] = []
     for raw in text.splitlines():
         raw = raw.strip()
         if not raw:
             continue
         lines.extend(textwrap.wrap(raw, 95) or [raw])
-    return lines[:LINES], lines[-LINES:]
+    end = len(lines)
+    if signer:
+        last = signer.split()[-1]
+        hits = [i for i, l in enumerate(lines) if last in l and i >= LINES]
+        if hits:
+            end = hits[-1] + 1
+    return lines[:LINES], lines[max(0, end - LINES):end]
 
 
 def render_lines(lines: list[str], path: Path) -> None:
@@ -72,10 +85,11 @@ def main(argv: list[str]) -> int:
     options = OcrOptions.from_settings(settings)
     jobs, plain = [], {}
     for d in docs:
-        head, tail = excerpts(d["text"])
+        head, tail = excerpts(d["text"], d.get("signer"))
         plain[d["id"]] = "\n".join(head) + "\n\n" + "\n".join(tail)
         for part, lines in (("head", head), ("tail", tail)):
-            img = WORK / f"{d['id']}-{part}.png"
+            digest = hashlib.sha1("\n".join(lines).encode()).hexdigest()[:10]
+            img = WORK / f"{d['id']}-{part}-{digest}.png"
             if not img.exists():
                 render_lines(lines, img)
             jobs.append(OcrJob(image_path=img, source=d["id"], page=1 if part == "head" else 2))

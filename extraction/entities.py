@@ -15,7 +15,6 @@ offsets are mapped back onto the text as given.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +25,7 @@ from typing import Any
 import yaml
 
 from kholuu.model import Entity
-from kholuu.textnorm import normalize
+from kholuu.textnorm import normalize, normalize_with_offsets
 
 DATA_DIR = Path(__file__).parent / "data"
 _TOKEN_RE = re.compile(r"[^\W\d_]+|\d+|[^\w\s]")
@@ -127,6 +126,7 @@ def _patterns(g: Gazetteers) -> list[dict[str, Any]]:
     place_names = sorted(set(g.places))
     title_token = {"IS_TITLE": True}
     not_name = {"IS_TITLE": True, "ORTH": {"NOT_IN": sorted(g.not_names)}}
+    place_aliases: dict[int, list[list[str]]] = {}
     for b in g.bodies:
         for alias in [b["name"], *b["aliases"]]:
             short = len(_syllables(alias)) == 1 and alias.isupper() and len(alias) <= 3
@@ -135,14 +135,17 @@ def _patterns(g: Gazetteers) -> list[dict[str, Any]]:
             if b["place"]:
                 for p in place_names:
                     pats.append({"label": "ORG", "pattern": f"{alias} {p}", "id": f"body|{b['name']}|{g.places[p]}"})
-                # any capitalized name after a place-taking body: "Huyện ủy Đông Hưng"
-                pats.append({"label": "ORG", "pattern": _lower_pattern(alias) + [not_name, {"IS_TITLE": True, "OP": "?"}],
-                             "id": f"body|{b['name']}|*"})
-                if not any(b["name"].lower().endswith(" " + u) for u in g.units):
-                    # "Sở Tài chính tỉnh Thái Bình": the unit word between body and place
-                    pats.append({"label": "ORG", "pattern": _lower_pattern(alias) + [
-                        {"LOWER": {"IN": ["tỉnh", "huyện", "xã", "phường", "quận"]}},
-                        not_name, {"IS_TITLE": True, "OP": "?"}], "id": f"body|{b['name']}|*"})
+                words = [w.lower() for w in _syllables(alias)]
+                place_aliases.setdefault(len(words), []).append(words)
+    # Open-ended "<body> <any capitalized name>" ("Huyện ủy Đông Hưng", "Sở Tài chính tỉnh
+    # Thái Bình"): one token pattern per alias length, each position a set of syllables,
+    # so the token Matcher stays small; the body is found again from the matched text.
+    for length, aliases in sorted(place_aliases.items()):
+        head = [{"LOWER": {"IN": sorted({a[k] for a in aliases})}} for k in range(length)]
+        pats.append({"label": "ORG", "pattern": head + [not_name, {"IS_TITLE": True, "OP": "?"}], "id": "body|*"})
+        pats.append({"label": "ORG", "pattern": head + [
+            {"LOWER": {"IN": ["tỉnh", "huyện", "xã", "phường", "quận"]}}, not_name, {"IS_TITLE": True, "OP": "?"}],
+            "id": "body|*"})
     for p in place_names:
         pats.append({"label": "LOC", "pattern": p, "id": f"place|{g.places[p]}"})
     for unit in g.units:
@@ -195,6 +198,14 @@ def _title_case_name(s: str) -> str:
     return " ".join(w[:1].upper() + w[1:].lower() for w in s.split())
 
 
+@lru_cache(maxsize=1)
+def _place_body_aliases() -> list[tuple[str, str]]:
+    """(lower-case alias, body name) of place-taking bodies, longest alias first."""
+    g = gazetteers()
+    pairs = [(a.lower(), b["name"]) for b in g.bodies if b["place"] for a in [b["name"], *b["aliases"]]]
+    return sorted(pairs, key=lambda p: len(p[0]), reverse=True)
+
+
 def _canonical(label: str, ent_id: str, text: str, g: Gazetteers) -> str:
     if label == "DATE":
         nums = [int(n) for n in re.findall(r"\d+", text)]
@@ -217,26 +228,22 @@ def _canonical(label: str, ent_id: str, text: str, g: Gazetteers) -> str:
                 rest = text[len(unit) + 1:]
                 return g.places.get(rest, _title_case_name(rest))
         return " ".join(unit_words)
-    if label == "ORG":
-        body = parts[1] if len(parts) > 1 else text
-        if len(parts) > 2:
-            if parts[2] == "*":
-                alias_len = 0
-                for b in g.bodies:
-                    if b["name"] == body:
-                        for alias in [b["name"], *b["aliases"]]:
-                            if text.lower().startswith(alias.lower() + " "):
-                                alias_len = max(alias_len, len(alias) + 1)
-                place = text[alias_len:] if alias_len else text.split(" ", 1)[-1]
+    if label == "ORG" and ent_id == "body|*":
+        low = text.lower()
+        for alias, body_name in _place_body_aliases():
+            if low.startswith(alias + " "):
+                place = text[len(alias) + 1:]
                 unit = next((u for u in ("tỉnh", "huyện", "xã", "phường", "quận")
                              if place.lower().startswith(u + " ")), None)
                 if unit:
                     rest = place[len(unit) + 1:]
-                    place = f"{unit} {g.places.get(rest, _title_case_name(rest))}"
-                else:
-                    place = g.places.get(place, _title_case_name(place))
-            else:
-                place = parts[2]
+                    return f"{body_name} {unit} {g.places.get(rest, _title_case_name(rest))}"
+                return f"{body_name} {g.places.get(place, _title_case_name(place))}"
+        return ""  # cross-product of syllables that is no real body
+    if label == "ORG":
+        body = parts[1] if len(parts) > 1 else text
+        if len(parts) > 2:
+            place = parts[2]
             return f"{body} {place}"
         return body
     return text
@@ -245,31 +252,38 @@ def _canonical(label: str, ent_id: str, text: str, g: Gazetteers) -> str:
 # --------------------------------------------------------------------------- offsets
 
 
-def _offset_map(original: str, norm: str) -> list[int] | None:
-    """norm index → original index, or None when the texts align one to one."""
-    if len(original) == len(norm):
-        return None
-    mapping = [0] * (len(norm) + 1)
-    sm = difflib.SequenceMatcher(None, norm, original, autojunk=False)
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        for k in range(i1, i2):
-            if tag == "equal":
-                mapping[k] = j1 + (k - i1)
-            else:
-                mapping[k] = min(j1 + (k - i1), j2 if j2 > j1 else j1)
-    mapping[len(norm)] = len(original)
-    return mapping
-
-
 def extract_entities(text: str) -> list[Entity]:
     """PER, ORG, LOC and DATE entities, offsets into ``text`` as given."""
     if not text or not text.strip():
         return []
-    norm = normalize(text)
+    norm, spans = normalize_with_offsets(text)
     nlp = entity_pipeline()
     g = gazetteers()
+    out: list[Entity] = []
+    for base, chunk in _chunks(norm):
+        out.extend(_chunk_entities(nlp, g, chunk, base, text, spans))
+    return out
+
+
+CHUNK = 100_000  # characters; spaCy refuses texts over nlp.max_length (1M) and memory grows with length
+
+
+def _chunks(norm: str) -> list[tuple[int, str]]:
+    """Cut long texts at line breaks into pieces of about CHUNK characters."""
+    out, start = [], 0
+    while start < len(norm):
+        end = min(len(norm), start + CHUNK)
+        if end < len(norm):
+            cut = norm.rfind("\n", start + CHUNK // 2, end)
+            end = cut + 1 if cut > 0 else end
+        out.append((start, norm[start:end]))
+        start = end
+    return out
+
+
+def _chunk_entities(nlp: Any, g: Gazetteers, norm: str, base: int, text: str,
+                    spans: list[tuple[int, int]]) -> list[Entity]:
     doc = nlp(norm)
-    mapping = _offset_map(text, norm)
     out: list[Entity] = []
     for ent in doc.ents:
         label, ent_id = ent.label_, ent.ent_id_
@@ -290,8 +304,9 @@ def extract_entities(text: str) -> list[Entity]:
             continue  # the organ code of a number/symbol "08-CT/TU"
         if "\n" in span:
             continue
-        o_start = mapping[start] if mapping else start
-        o_end = mapping[end] if mapping else end
-        out.append(Entity(text=text[o_start:o_end], label=label, start=o_start, end=o_end,
-                          canonical=_canonical(label, ent_id, span, g)))
+        canonical = _canonical(label, ent_id, span, g)
+        if not canonical:
+            continue
+        o_start, o_end = spans[base + start][0], spans[base + end - 1][1]
+        out.append(Entity(text=text[o_start:o_end], label=label, start=o_start, end=o_end, canonical=canonical))
     return out

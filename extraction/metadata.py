@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from extraction.abbrev import doc_type_for_code
 from kholuu.model import DocumentMetadata
@@ -90,8 +91,9 @@ def canonical_symbol(raw: str) -> tuple[str | None, str | None, float]:
     "1961/QĐUBND" → "1961/QĐ-UBND"; "445-KL/TƯ" → "445-KL/TW";
     "-CTr/TU" (number stamped as an image) → "-CTr/TU", number unknown.
     """
-    s = normalize(raw).strip()
+    s = normalize(raw).strip().replace("Ð", "Đ").replace("đ", "đ")
     s = re.sub(r"\s*([-/])\s*", r"\1", s)
+    s = re.sub(r"ĐĐ+", "Đ", s)  # OCR doubles the crossed D ("QĐÐ-UBND"); no code has "ĐĐ"
     m = re.match(r"[\w/&\-]+", s)
     if not m:
         return None, None, 0.0
@@ -315,6 +317,38 @@ def _split_issuer(s: str) -> str:
     return s
 
 
+@lru_cache(maxsize=1)
+def _issuer_vocabulary() -> list[str]:
+    """Capitalized names an issuer is made of: places, bodies, departments."""
+    from extraction.entities import gazetteers
+
+    g = gazetteers()
+    words = {p.upper() for p in g.places} | {b["name"].upper() for b in g.bodies}
+    words |= {"BAN CHẤP HÀNH TRUNG ƯƠNG", "ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN", "TUYÊN GIÁO", "DÂN VẬN",
+              "TỔ CHỨC", "KIỂM TRA", "VĂN PHÒNG", "ĐẢNG BỘ", "TỈNH ỦY", "HUYỆN ỦY", "THÀNH ỦY", "ĐẢNG ỦY",
+              "THÀNH PHỐ", "NỘI CHÍNH", "KINH TẾ", "CHÍNH PHỦ"}
+    # one syllable is too little evidence ("TĨNH" in "HÀ TĨNH" is not "TỈNH")
+    return sorted((w for w in words if " " in w), key=len, reverse=True)
+
+
+def repair_caps_name(s: str) -> str:
+    """Restore diacritics OCR got wrong in a capitalized name when the accent-free
+    form is exactly a known place or body ("ĐÀ NẰNG" → "ĐÀ NẴNG",
+    "BAN TUYỂN GIÁO" → "BAN TUYÊN GIÁO"). Folding keeps lengths, so known
+    forms are put back in place; nothing else changes."""
+    folded = fold(s).upper()
+    chars = list(s)
+    covered = [False] * len(s)
+    for word in _issuer_vocabulary():  # longest first; a longer name owns its characters
+        key = fold(word).upper()
+        for m in re.finditer(rf"(?<![\w]){re.escape(key)}(?![\w])", folded):
+            if any(covered[m.start():m.end()]):
+                continue
+            covered[m.start():m.end()] = [True] * (m.end() - m.start())
+            chars[m.start():m.end()] = list(word)
+    return "".join(chars)
+
+
 def _find_issuer(lines: list[str], end: int, skip: set[int]) -> str | None:
     """All capitalized lines of the top block, less the national headings.
 
@@ -327,7 +361,7 @@ def _find_issuer(lines: list[str], end: int, skip: set[int]) -> str | None:
     joined = _remove_mottos(" ".join(run))
     joined = re.sub(r"\s*\*\s*", " ", joined).strip(" -")
     if len([c for c in joined if c.isalpha()]) >= 3 and _is_caps(joined):
-        return _split_issuer(re.sub(r"\s+", " ", joined))
+        return _split_issuer(repair_caps_name(re.sub(r"\s+", " ", joined)))
     return None
 
 

@@ -413,3 +413,51 @@ def decode_bytes(data: bytes) -> str:
     if kind in ("tcvn3", "vni"):
         return decode_legacy(text)
     raise LegacyEncodingError("not UTF-8 text and not TCVN3/VNI")
+
+
+# --------------------------------------------------------------------------
+# Normalization with offsets back into the original text.
+
+def normalize_with_offsets(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """``normalize(text)`` and, for each of its characters, the (start, end)
+    span of the original characters it came from.
+
+    NFC composition, CRLF → LF and the collapse of space runs change lengths;
+    this keeps track of them in one linear pass so that entities or hits
+    found on the normalized text can be marked on the text as stored. A span
+    of normalized characters ``[s, e)`` is ``[spans[s][0], spans[e - 1][1])``
+    in the original.
+    """
+    if not text:
+        return "", []
+    chars: list[str] = []
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        while j < n and unicodedata.combining(text[j]):
+            j += 1
+        cluster = text[i:j]
+        if cluster == "\r":
+            if j < n and text[j] == "\n":
+                j += 1
+            chars.append("\n")
+            spans.append((i, j))
+        else:
+            for ch in unicodedata.normalize("NFC", cluster).translate(_TRANSLATE):
+                chars.append(ch)
+                spans.append((i, j))
+        i = j
+    toned = _canonical_tones("".join(chars))
+    out: list[str] = []
+    out_spans: list[tuple[int, int]] = []
+    if len(toned) != len(chars):  # cannot happen for NFC input; stay correct anyway
+        norm = normalize(text)
+        return norm, [(min(k, n - 1), min(k + 1, n)) for k in range(len(norm))]
+    for ch, span in zip(toned, spans):
+        if ch == " " and out and out[-1] == " ":
+            out_spans[-1] = (out_spans[-1][0], span[1])
+            continue
+        out.append(ch)
+        out_spans.append(span)
+    return "".join(out), out_spans

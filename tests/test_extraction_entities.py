@@ -91,3 +91,14 @@ def test_titles_before_names_and_departments():
     orgs = [e.text for e in ents if e.label == "ORG"]
     assert "Sở Tài chính tỉnh Thái Bình" in orgs or "Sở Tài chính" in orgs
     assert "Đảng ủy Khối các cơ quan tỉnh" in orgs
+
+
+def test_long_text_is_processed_in_chunks_with_exact_offsets():
+    from extraction import entities
+
+    para = "Đồng chí Nguyễn Văn An làm việc tại huyện Vũ Thư ngày 15/3/2021.\r\n"
+    text = para * (entities.CHUNK // len(para) + 50)
+    ents = extract_entities(text)
+    assert len([e for e in ents if e.label == "PER"]) == text.count("Nguyễn Văn An")
+    for e in ents[-5:]:
+        assert text[e.start:e.end] == e.text

@@ -147,3 +147,19 @@ def test_abbreviation_expansion_from_data():
     assert expand_abbreviations("HĐND") == ["Hội đồng nhân dân"]
     assert expand_abbreviations("nông") == []
     assert doc_type_for_code("CTr") == "Chương trình" and doc_type_for_code("CT") == "Chỉ thị"
+
+
+def test_normalize_with_offsets_maps_back_to_the_original():
+    from kholuu.textnorm import normalize_with_offsets
+
+    raw = unicodedata.normalize("NFD", "Tỉnh uỷ  Thái Bình\r\nhoà\u200b bình") + "\u00a0cuối"
+    norm, spans = normalize_with_offsets(raw)
+    assert norm == normalize(raw)
+    assert len(spans) == len(norm)
+    s = norm.index("Thái Bình")
+    e = s + len("Thái Bình")
+    original = raw[spans[s][0]:spans[e - 1][1]]
+    assert unicodedata.normalize("NFC", original) == "Thái Bình"
+    k = norm.index("hòa")
+    assert normalize(raw[spans[k][0]:spans[k + 2][1]]) == "hòa"
+    assert normalize_with_offsets("") == ("", [])
