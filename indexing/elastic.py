@@ -204,7 +204,14 @@ def _segment_boost(parsed: ParsedQuery) -> list[dict]:
 def build_filters(query: SearchQuery) -> list[dict]:
     """Filters of the query: they restrict hits, totals and facets together.
     The access modes are always the first filter."""
-    filters: list[dict] = [{"terms": {"access_mode": list(query.access_modes)}}]
+    visible: list[dict] = [{"terms": {"access_mode": list(query.access_modes)}}]
+    if query.granted_ids:   # conditional documents granted to the caller
+        visible.append({"bool": {"filter": [{"term": {"access_mode": "conditional"}},
+                                            {"terms": {"doc_id": [int(i) for i in query.granted_ids]}}]}})
+    if query.fonds_scope:   # fonds where the caller sees every mode
+        visible.append({"terms": {"fonds": [str(f) for f in query.fonds_scope]}})
+    filters: list[dict] = [visible[0] if len(visible) == 1 else
+                           {"bool": {"should": visible, "minimum_should_match": 1}}]
     for field_name, value in (("fonds", query.fonds), ("register", query.register),
                               ("file_number", query.file_number)):
         if value and value.strip():
@@ -344,6 +351,14 @@ class ElasticBackend:
                 # another process created it at the same moment: fine if the alias exists now
                 if not self._call("alias lookup", self.es.indices.exists_alias, name=self.alias):
                     raise
+        else:
+            mappings = self._call("mapping lookup", self.es.indices.get_mapping, index=self.alias).body
+            for name, m in mappings.items():
+                version = (m.get("mappings", {}).get("_meta") or {}).get("kholuu_mapping_version")
+                if version != MAPPING_VERSION:
+                    raise SearchError(f"Elasticsearch at {self.url}: index {name} (alias {self.alias!r}) has "
+                                      f"mapping version {version}, this kholuu needs {MAPPING_VERSION}; "
+                                      "run `kholuu index rebuild`")
         self._ready = True
 
     def indices(self) -> list[str]:
@@ -485,7 +500,7 @@ class ElasticBackend:
         if query.limit < 0 or query.offset < 0:
             raise SearchError("offset and limit must not be negative")
         parsed = self.parse(query.text) if query.text and query.text.strip() else None
-        if not query.access_modes:
+        if query.sees_nothing:
             return SearchResult(total=0, hits=[], facets={}, took_ms=0.0)
         self._ensure()
         body: dict[str, Any] = {
