@@ -251,7 +251,8 @@ def _type_heading(line: str) -> tuple[str, str] | None:
 
 _BODY_START_RE = re.compile(
     r"^(Căn cứ|Kính gửi|Kính\s*$|Thực hiện|Tại |Xét |Theo |Trong |Để |Nhằm|Ngày \d|Hội nghị|Qua |Trên cơ sở|"
-    r"Sau khi|Từ |Vừa qua|Thời gian qua|Năm \d|Đồng chí|Đảng Cộng sản|Chủ tịch|Nay|Điều \d|Chương [IVX\d]|"
+    r"Sau khi|Từ |Vừa qua|Thời gian qua|Năm \d|Đồng chí|Đảng Cộng sản|Chủ tịch|Nay|Những năm|Những |Hiện nay|"
+    r"Trong những|Thời gian|Quán triệt|Tiếp tục|Điều \d|Chương [IVX\d]|"
     r"Phần [IVX\d]|[IVX]+\.\s|\d+\.\s|[a-zđ]\)\s|Trả lời|Phúc đáp|Ủy ban nhân dân tỉnh nhận)")
 _VV_RE = re.compile(r"^(V/v|V/V|v/v|Về việc|về việc|VỀ VIỆC)\b")
 _CONTINUE_AFTER = re.compile(r"(?:\b(CỦA|VỀ|VÀ|CHO|TẠI|TRONG|VỚI|ĐỐI|THEO|CÁC|NGÀY|SỐ|CỦA)|[,\-])\s*$", re.IGNORECASE)
@@ -272,6 +273,8 @@ def _collect_subject(lines: list[str], start: int, first: str, stop: set[int], i
             break
         if re.fullmatch(r"[\W\d_]+", line):
             break
+        if len(line) > 130 and parts:
+            break  # a whole paragraph on one line: the body has begun
         is_caps = _is_caps(line)
         joined = " ".join(parts)
         in_paren = joined.count("(") > joined.count(")")
@@ -308,12 +311,20 @@ _SUPERIOR_RE = re.compile(
 
 
 def _split_issuer(s: str) -> str:
-    """"BAN CHẤP HÀNH TRUNG ƯƠNG VĂN PHÒNG" → "BAN CHẤP HÀNH TRUNG ƯƠNG - VĂN PHÒNG"."""
+    """"BAN CHẤP HÀNH TRUNG ƯƠNG VĂN PHÒNG" → "BAN CHẤP HÀNH TRUNG ƯƠNG - VĂN PHÒNG".
+
+    A district or city Party committee under its provincial "ĐẢNG BỘ TỈNH ..."
+    line names itself completely ("HUYỆN ỦY ĐÔNG HƯNG"): the committee is the
+    issuer and the superior line is dropped, as archivists catalogue it.
+    """
     if " - " in s:
         return s
     m = _SUPERIOR_RE.match(s)
     if m and len(s) > m.end() + 2:
-        return f"{m.group(1)} - {s[m.end():].strip()}"
+        sub = s[m.end():].strip()
+        if m.group(1).startswith("ĐẢNG BỘ") and re.match(r"^(HUYỆN|THÀNH|THỊ|QUẬN) ỦY \S", sub):
+            return sub
+        return f"{m.group(1)} - {sub}"
     return s
 
 

@@ -185,7 +185,7 @@ def test_eoffice_stamped_number_and_day_are_not_invented():
 
 def test_two_column_signature_read_across_and_superior_issuer():
     m = extract_metadata(TWO_COLUMN_SIGNER)
-    assert m.issuer == "ĐẢNG BỘ TỈNH THÁI BÌNH - HUYỆN ỦY ĐÔNG HƯNG"
+    assert m.issuer == "HUYỆN ỦY ĐÔNG HƯNG"  # the committee names itself; the Đảng bộ line is its superior
     assert m.number_symbol == "245-CV/HU"
     assert m.doc_type == "Công văn"
     assert m.subject == "về việc tổng kết công tác năm 2004"
@@ -244,3 +244,33 @@ def test_stamp_read_across_with_the_national_heading():
     assert (m.security_mark, m.urgency_mark) == ("TỐI MẬT", "THƯỢNG KHẨN")
     assert m.issuer == "TỈNH ỦY THÁI BÌNH"
     assert m.doc_type == "Thông báo" and m.subject == "VỀ NHÂN SỰ"
+
+
+def test_superior_line_is_kept_when_the_body_does_not_name_itself():
+    text = ("UBND TỈNH THÁI BÌNH\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nSỞ NỘI VỤ\nĐộc lập - Tự do - Hạnh phúc\n"
+            "Số:1629 /SNV-CCVC\nV/v thi tuyển công chức\nThái Bình, ngày 27 tháng 3 năm 2024\nKính gửi: Các sở, ngành.")
+    m = extract_metadata(text)
+    assert m.issuer == "UBND TỈNH THÁI BÌNH - SỞ NỘI VỤ"
+    assert m.number_symbol == "1629/SNV-CCVC" and m.doc_type == "Công văn"
+    central = "BAN CHẤP HÀNH TRUNG ƯƠNG\nBAN TỔ CHỨC\n*\nSố 45-HD/BTCTW\nĐẢNG CỘNG SẢN VIỆT NAM\nHà Nội, ngày 21 tháng 11 năm 2025"
+    assert extract_metadata(central).issuer == "BAN CHẤP HÀNH TRUNG ƯƠNG - BAN TỔ CHỨC"
+
+
+def test_project_samples_printed_text_gives_their_expected_metadata():
+    from kholuu.samples import load_samples
+
+    samples = load_samples()
+    assert len(samples) >= 12
+    for s in samples:
+        got, exp = extract_metadata(s.printed_text()), s.expected()
+        for field in ("doc_type", "number_symbol", "issuer", "place", "issued_date", "subject", "signer_name",
+                      "signer_title", "recipients"):
+            assert getattr(got, field) == getattr(exp, field), (s.id, field)
+
+
+def test_ocr_slips_in_symbol_and_issuer_names_are_repaired():
+    text = "ỦY BAN NHÂN DÂN\nTHÀNH PHỐ ĐÀ NẰNG\nSố: 122/2025/QĐÐ-UBND\nĐà Nẵng, ngày 24 tháng 11 năm 2025\nQUYẾT ĐỊNH\nVỀ VIỆC X"
+    m = extract_metadata(text)
+    assert m.number_symbol == "122/2025/QĐ-UBND"
+    assert m.issuer == "ỦY BAN NHÂN DÂN THÀNH PHỐ ĐÀ NẴNG"
+    assert extract_metadata(text.replace("ĐÀ NẰNG", "HÀ TĨNH")).issuer == "ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ TĨNH"
