@@ -50,6 +50,7 @@ REFRESH_INTERVAL = "1s"
 SORTS = ("relevance", "date_asc", "date_desc")
 MAX_LIMIT = 1000
 FACET_LIMIT = 20
+PAGE_OVERLAP = 16          # words of the next page indexed with a page (phrases over the break)
 PAGES_PER_HIT = 10          # matching pages fetched per result document
 BULK_CHUNK = 500
 BULK_WORKERS = 2           # concurrent bulk streams (see _bulk)
@@ -134,11 +135,19 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
     for label, value in pairs:
         if label in entities:
             entities[label].append(value)
+    ordered = sorted(doc.pages, key=lambda p: p.page_no)
+    texts = [normalize(p.text or "") for p in ordered]
+    words = [_TOKEN_RE.findall(t.lower()) for t in texts]
     pages = []
-    for p in sorted(doc.pages, key=lambda p: p.page_no):
-        text = normalize(p.text or "")
-        exact, folded = _forms(text)
-        pages.append({"page_id": p.page_id, "page_no": p.page_no, "text": text, "exact": exact, "folded": folded})
+    for i, (p, text) in enumerate(zip(ordered, texts)):
+        # A sentence runs on over the page break: the next page's first words
+        # are indexed with this page too, so a phrase across the break matches
+        # (as in the embedded index, which joins the pages); hit words and
+        # snippets still come from each page's own text.
+        tail = words[i + 1][:PAGE_OVERLAP] if i + 1 < len(words) else []
+        exact = " ".join(words[i] + tail)
+        pages.append({"page_id": p.page_id, "page_no": p.page_no, "text": text, "exact": exact,
+                      "folded": fold_text(exact)})
     tkey, tfold = _key(doc_type)
     ikey, ifold = _key(issuer)
     return {
@@ -525,7 +534,9 @@ def _hit(h: dict, parsed: ParsedQuery | None) -> Hit:
     pages = sorted((IndexPage(page_id=int(p["_source"]["page_id"]), page_no=int(p["_source"]["page_no"]),
                               text=p["_source"].get("text") or "") for p in inner), key=lambda p: p.page_no)
     found = document_hits(pages, parsed, fallback=src.get("subject") or "")
-    best = found.best_page if found.best_page is not None else src.get("first_page")
+    # no page has a hit of its own (metadata match, phrase across a page
+    # break): cite the document's first page, as the embedded index does
+    best = found.best_page if found.pages else src.get("first_page")
     score = h.get("_score")
     return Hit(id=int(src["doc_id"]), doc_type=src.get("doc_type"), number_symbol=src.get("number_symbol"),
                issued_date=date.fromisoformat(src["issued_date"]) if src.get("issued_date") else None,
