@@ -63,7 +63,10 @@ def make_derivatives(master: Path, cache_dir: Path, fmt: str = "jpeg") -> dict[i
     after OCR so that no reader ever waits.
     """
     key = _key(master)
-    out: dict[int, Path] = {}
+    out: dict[int, Path] = {w: _path(cache_dir, key, w, fmt) for w in ALLOWED_WIDTHS}
+    if all(p.exists() for p in out.values()):  # a re-run: nothing to decode
+        return out
+    out = {}
     (cache_dir / key[:2]).mkdir(parents=True, exist_ok=True)
     with Image.open(master) as opened:
         opened.draft("RGB", (ALLOWED_WIDTHS[-1], ALLOWED_WIDTHS[-1] * 4))   # fast path for JPEG masters

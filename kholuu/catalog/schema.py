@@ -86,6 +86,8 @@ class PageRow(Base):
     source_path: Mapped[str] = mapped_column(Text)       # relative to the batch folder
     source_page: Mapped[int] = mapped_column(Integer, default=1)
     sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # size and mtime of the source file when it was rasterized: unchanged → reuse
+    source_sig: Mapped[str | None] = mapped_column(String(64), nullable=True)
     image_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     width: Mapped[int] = mapped_column(Integer, default=0)
     height: Mapped[int] = mapped_column(Integer, default=0)
