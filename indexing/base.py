@@ -62,6 +62,15 @@ class SearchQuery:
     # (never by a request parameter). Backends must apply it to hits AND facets.
     access_modes: tuple[str, ...] = ("public",)
     facets: bool = True
+    # ...and what else the caller may see (kholuu.access.AccessFilter): conditional
+    # documents granted to them by id, and fonds where every mode is visible.
+    # A document is visible when ANY of the three admits it.
+    granted_ids: tuple[int, ...] = ()
+    fonds_scope: tuple[str, ...] = ()
+
+    @property
+    def sees_nothing(self) -> bool:
+        return not self.access_modes and not self.granted_ids and not self.fonds_scope
 
 
 @dataclass
