@@ -20,6 +20,7 @@ The index is derived data: ``kholuu index rebuild`` recreates it from the catalo
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -272,8 +273,16 @@ class EmbeddedBackend:
     # -- searching -----------------------------------------------------------
     @staticmethod
     def _filters(q: SearchQuery) -> tuple[str, list[object]]:
-        where = ["d.access_mode IN (%s)" % ",".join("?" * len(q.access_modes))]
+        # access first: modes, OR granted conditional documents, OR whole fonds
+        visible = ["d.access_mode IN (%s)" % ",".join("?" * len(q.access_modes))]
         params: list[object] = list(q.access_modes)
+        if q.granted_ids:
+            visible.append("(d.access_mode = 'conditional' AND d.id IN (SELECT value FROM json_each(?)))")
+            params.append(json.dumps([int(i) for i in q.granted_ids]))
+        if q.fonds_scope:
+            visible.append("d.fonds IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps([str(f) for f in q.fonds_scope]))
+        where = ["(" + " OR ".join(visible) + ")"]
         if q.fonds:
             where.append("d.fonds = ?")
             params.append(q.fonds.strip())
@@ -314,7 +323,7 @@ class EmbeddedBackend:
         if query.limit < 0 or query.offset < 0:
             raise SearchError("offset and limit must not be negative")
         parsed = self.parse(query.text) if query.text and query.text.strip() else None
-        if not query.access_modes:
+        if query.sees_nothing:
             return SearchResult(total=0, hits=[], facets={}, took_ms=0.0)
         where, params = self._filters(query)
         conn = self._conn()
