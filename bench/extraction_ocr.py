@@ -52,12 +52,15 @@ def excerpts(text: str, signer: str | None) -> tuple[list[str], list[str]]:
     return lines[:LINES], lines[max(0, end - LINES):end]
 
 
-def render_lines(lines: list[str], path: Path) -> None:
-    from ocr.synthetic import Line, render
+def render_lines(lines: list[str], path: Path, degrade: bool = False) -> None:
+    from ocr.synthetic import Line, aged, faded, render, skew, speckle
 
     height = 1.0 + 0.26 * len(lines) + 0.8
     page = render([Line(t, 0.8, 0.8 + i * 0.26, 12) for i, t in enumerate(lines)], dpi=300, size_in=(8.27, height))
-    page.image.save(path)
+    img = page.image
+    if degrade:  # an aged carbon copy: yellowed paper, faded ink, specks, a slight skew
+        img = skew(speckle(faded(aged(img, seed=len(lines)), 0.45), 0.002, seed=3), 0.8)
+    img.save(path)
 
 
 def main(argv: list[str]) -> int:
@@ -74,6 +77,7 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--degrade", action="store_true", help="age, fade, speckle and skew the pages first")
     ap.add_argument("-v", action="store_true")
     args = ap.parse_args(argv)
     docs = [json.loads(l) for l in DEFAULT.read_text(encoding="utf-8").splitlines() if l.strip()]
@@ -89,9 +93,9 @@ def main(argv: list[str]) -> int:
         plain[d["id"]] = "\n".join(head) + "\n\n" + "\n".join(tail)
         for part, lines in (("head", head), ("tail", tail)):
             digest = hashlib.sha1("\n".join(lines).encode()).hexdigest()[:10]
-            img = WORK / f"{d['id']}-{part}-{digest}.png"
+            img = WORK / f"{d['id']}-{part}-{digest}{'-aged' if args.degrade else ''}.png"
             if not img.exists():
-                render_lines(lines, img)
+                render_lines(lines, img, args.degrade)
             jobs.append(OcrJob(image_path=img, source=d["id"], page=1 if part == "head" else 2))
     t0 = time.perf_counter()
     texts: dict[tuple[str, int], str] = {}
@@ -113,7 +117,8 @@ def main(argv: list[str]) -> int:
                 totals[ref_key][kind][1] += 1
                 if args.v and kind == "ocr" and not ok:
                     print(f"  {d['id']} {ref_key}: expected {expected!r} got {getattr(meta, attr)!r}")
-    print(f"{len(docs)} documents, {len(jobs)} OCR pages in {ocr_s:.0f} s (cached pages are free)")
+    print(f"{len(docs)} documents, {len(jobs)} OCR pages{' (degraded)' if args.degrade else ''} "
+          f"in {ocr_s:.0f} s (cached pages are free)")
     print(f"{'field':<14}{'excerpt':>10}{'after OCR':>11}")
     for f, _ in FIELDS:
         p, o = totals[f]["plain"], totals[f]["ocr"]
