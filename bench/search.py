@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import resource
@@ -160,15 +161,23 @@ def run_queries(backend: SearchBackend, n: int, concurrency: int) -> dict[str, f
             "qps": round(n / wall, 1)}
 
 
-def per_kind(backend: SearchBackend, repeat: int = 5) -> dict[str, float]:
-    """p95 per kind of query at concurrency 1 (where the time goes)."""
-    out: dict[str, list[float]] = {}
+def per_kind(backend: SearchBackend, repeat: int = 5) -> tuple[dict[str, float], dict[str, float]]:
+    """p95 per kind of query at concurrency 1: wall time, and this process's CPU time.
+
+    CPU time does not grow when other programs load the machine, so it is the
+    figure to compare between runs on a shared machine (for Elasticsearch it
+    counts only the client's side).
+    """
+    wall: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     for label, kw in QUERY_MIX:
         for _ in range(repeat):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             backend.search(SearchQuery(**kw, limit=10, facets=True, access_modes=("public",)))
-            out.setdefault(label, []).append((time.perf_counter() - started) * 1000)
-    return {k: round(percentile(v, 95), 1) for k, v in out.items()}
+            wall.setdefault(label, []).append((time.perf_counter() - started) * 1000)
+            cpu.setdefault(label, []).append((time.process_time() - cpu_started) * 1000)
+    return ({k: round(percentile(v, 95), 1) for k, v in wall.items()},
+            {k: round(percentile(v, 95), 1) for k, v in cpu.items()})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,17 +203,20 @@ def main(argv: list[str] | None = None) -> int:
                 pages += len(d.pages)
                 yield d
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         n = backend.index(counted())
         index_s = time.perf_counter() - started
+        index_cpu_s = time.process_time() - cpu_started
         size = index_bytes(backend, folder)
         result = {
             "backend": backend.name, "documents": n, "pages": pages,
             "index_seconds": round(index_s, 1), "docs_per_s": round(n / index_s, 1),
             "pages_per_s": round(pages / index_s, 1), "index_mb": round(size / 2**20, 1),
+            "docs_per_cpu_s": round(n / max(index_cpu_s, 1e-9), 1),
             "concurrency_1": run_queries(backend, args.queries, 1),
             "concurrency_8": run_queries(backend, args.queries, 8),
-            "p95_by_kind_ms": per_kind(backend),
+            **dict(zip(("p95_by_kind_ms", "p95_cpu_by_kind_ms"), per_kind(backend))),
+            "load_average": round(os.getloadavg()[0], 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
         if args.elasticsearch:
@@ -214,11 +226,14 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         print(f"{result['backend']}: {n} documents, {pages} pages indexed in {result['index_seconds']} s "
-              f"({result['docs_per_s']} docs/s, {result['pages_per_s']} pages/s), index {result['index_mb']} MB")
+              f"({result['docs_per_s']} docs/s, {result['pages_per_s']} pages/s; {result['docs_per_cpu_s']} docs per CPU "
+              f"second), index {result['index_mb']} MB")
         for c in ("concurrency_1", "concurrency_8"):
             r = result[c]
             print(f"  {c}: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms, {r['qps']} queries/s")
         print("  p95 by kind: " + ", ".join(f"{k} {v} ms" for k, v in result["p95_by_kind_ms"].items()))
+        print("  p95 CPU by kind: " + ", ".join(f"{k} {v} ms" for k, v in result["p95_cpu_by_kind_ms"].items()))
+        print(f"  load average during the run: {result['load_average']} ({os.cpu_count()} cores)")
         print(f"  peak memory {result['peak_rss_mb']} MB")
     return 0
 

@@ -11,7 +11,9 @@ facets live in ``doc`` and ``entity``.
 Ranking, strictest first: documents matching every accented term exactly
 (``mã`` is not ``ma``), then documents where words typed one after another
 appear as a phrase, then BM25 — each tier a whole number, BM25 squeezed into
-[0, 1). Best page and snippet are computed in Python for the returned hits only.
+[0, 1). BM25 is computed only when at most ``rank_limit`` documents match; a
+broader query orders each tier by date, newest first. Best page and snippet are
+computed in Python for the returned hits only.
 
 Thread safety: one connection per thread (``threading.local``), WAL mode so
 readers never wait for the writer, and a lock so one thread writes at a time.
@@ -44,6 +46,9 @@ MAX_LIMIT = 1000
 FACET_LIMIT = 20
 BATCH = 500
 EXACT_TIER, PHRASE_TIER = 2.0, 1.0
+# BM25 for at most this many matching documents; broader queries order each tier
+# by date (computing BM25 for 100,000 documents takes most of a second here)
+RANK_LIMIT = 10_000
 ENTITY_FACETS = {"person": "PER", "organization": "ORG", "place": "LOC"}
 # the matched documents of one search, with what facets group by (no join needed)
 _M_COLUMNS = "id, score, d, fonds, tkey, ikey, year"
@@ -100,9 +105,10 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, path: Path | str, *, busy_timeout_s: float = 30.0):
+    def __init__(self, path: Path | str, *, busy_timeout_s: float = 30.0, rank_limit: int = RANK_LIMIT):
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
+        self.rank_limit = rank_limit
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._write_lock = threading.Lock()
@@ -334,10 +340,20 @@ class EmbeddedBackend:
                 conn.execute(f"INSERT INTO temp.m({_M_COLUMNS}) SELECT d.id, 0.0, {_M_VALUES} FROM doc d "
                              f"WHERE {where}", params)
             else:
-                # BM25 is the costly part on large match sets; date sorts only need the tiers
-                self._match(conn, parsed, where, params, bm25=query.sort == "relevance")
+                self._match(conn, parsed, where, params)
             total = conn.execute("SELECT count(*) FROM temp.m").fetchone()[0]
-            order = {"relevance": "score DESC, id" if parsed else "d IS NULL, d DESC, id",
+            # BM25 is the costly part: only for relevance, and only up to rank_limit
+            # matches; a broader query orders each tier by date instead (newest first)
+            ranked_bm25 = parsed is not None and query.sort == "relevance" and total <= self.rank_limit
+            if ranked_bm25:
+                conn.execute("UPDATE temp.m SET score = score + h.r / (1.0 + h.r) FROM "
+                             "(SELECT rowid AS id, -bm25(doc_fts, 1.0, 1.0, 2.0, 2.0) AS r FROM doc_fts "
+                             # "+rowid": filter after matching; pushed into FTS5 it
+                             # would re-run the full-text query once per document
+                             "WHERE doc_fts MATCH ? AND +rowid IN (SELECT id FROM temp.m)) AS h "
+                             "WHERE temp.m.id = h.id", (match_expression(parsed),))
+            order = {"relevance": ("score DESC, id" if ranked_bm25 else "score DESC, d IS NULL, d DESC, id")
+                     if parsed else "d IS NULL, d DESC, id",
                      "date_asc": "d IS NULL, d ASC, score DESC, id",
                      "date_desc": "d IS NULL, d DESC, score DESC, id"}[query.sort]
             limit = min(query.limit, MAX_LIMIT)
@@ -354,9 +370,9 @@ class EmbeddedBackend:
                             took_ms=(time.perf_counter() - started) * 1000)
 
     @staticmethod
-    def _match(conn: sqlite3.Connection, parsed: ParsedQuery, where: str, params: list[object],
-               bm25: bool = True) -> None:
-        score = "h.r / (1.0 + h.r)"
+    def _match(conn: sqlite3.Connection, parsed: ParsedQuery, where: str, params: list[object]) -> None:
+        """Matching documents into ``temp.m`` with their tier (exact, phrase) as score."""
+        score = "0.0"
         extra: list[object] = []
         exact = exact_expression(parsed)
         if exact:
@@ -367,8 +383,8 @@ class EmbeddedBackend:
             score += f" + {PHRASE_TIER} * (d.id IN (SELECT rowid FROM doc_fts WHERE doc_fts MATCH ?))"
             extra.append(phrase)
         sql = (f"INSERT INTO temp.m({_M_COLUMNS}) SELECT d.id, {score}, {_M_VALUES} FROM "
-               f"(SELECT rowid AS id, {'-bm25(doc_fts, 1.0, 1.0, 2.0, 2.0)' if bm25 else '0.0'} AS r FROM doc_fts "
-               f"WHERE doc_fts MATCH ?) h CROSS JOIN doc d ON d.id = h.id WHERE {where}")
+               f"(SELECT rowid AS id FROM doc_fts WHERE doc_fts MATCH ?) h CROSS JOIN doc d ON d.id = h.id "
+               f"WHERE {where}")
         conn.execute(sql, [*extra, match_expression(parsed), *params])
 
     @staticmethod

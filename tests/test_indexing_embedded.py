@@ -274,3 +274,17 @@ def test_embedded_index_file_that_is_not_a_database_is_a_search_error(tmp_path: 
     path.write_bytes(b"this is not SQLite" * 100)
     with pytest.raises(SearchError, match=r"broken\.sqlite.*index rebuild"):
         EmbeddedBackend(path)
+
+
+def test_embedded_broad_queries_order_each_tier_by_date(tmp_path: Path):
+    from indexing.embedded import EmbeddedBackend
+
+    b = EmbeddedBackend(tmp_path / "broad.sqlite", rank_limit=1)
+    try:
+        b.index(CORPUS)
+        r = run(b, "mã")                 # 3 matches > rank_limit: tiers, then newest first
+        assert ids(r) == [4, 3, 5]       # exact "mã" (2018) first, then 2010, 1975
+        assert r.hits[0].score == 2.0 and r.hits[1].score == 0.0
+        assert ids(run(b, "nông thôn mới"))[0] == 1
+    finally:
+        b.close()
