@@ -46,7 +46,8 @@ def run_ocr(args: Any, settings: Settings) -> int:
         results: dict[int, Any] = {}
         for index, result in ocr_many(jobs, options):
             if isinstance(result, KholuuError):
-                sys.stderr.write(f"kholuu: {jobs[index].source} (page {jobs[index].page}): {result}\n")
+                reason = getattr(result, "reason", None) or str(result)  # the page PNG is a temp file: name the input
+                sys.stderr.write(f"kholuu: {jobs[index].source} (page {jobs[index].page}): {reason}\n")
                 failed = True
             else:
                 results[index] = result
