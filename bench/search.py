@@ -111,7 +111,7 @@ def corpus(n_docs: int, pages_per_doc: int, seed: int) -> Iterator[IndexDocument
                       ("ORG", rng.choice(ISSUERS))])
 
 
-def open_bench_backend(folder: Path, es_url: str | None) -> SearchBackend:
+def open_bench_backend(folder: Path, es_url: str | None, *, keep: bool = False) -> SearchBackend:
     """A fresh, empty backend: embedded in ``folder``, or Elasticsearch at ``es_url``."""
     if es_url is None:
         from indexing.embedded import EmbeddedBackend
@@ -124,7 +124,8 @@ def open_bench_backend(folder: Path, es_url: str | None) -> SearchBackend:
         settings = load_settings({"KHOLUU_HOME": str(folder), "KHOLUU_ELASTICSEARCH_URL": es_url,
                                   "KHOLUU_ELASTICSEARCH_INDEX": "kholuu-bench"})
         backend = indexing.open_backend(settings)
-    backend.clear()
+    if not keep:
+        backend.clear()
     return backend
 
 
@@ -189,12 +190,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, default=None, help="keep the index here (default: a temp folder)")
     ap.add_argument("--elasticsearch", metavar="URL", default=None,
                     help="benchmark the Elasticsearch backend at URL instead (index kholuu-bench, dropped after)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="query the embedded index already in --dir (built by an earlier run) without re-indexing")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    if args.reuse and (args.dir is None or args.elasticsearch):
+        ap.error("--reuse needs --dir (embedded index only)")
 
     with tempfile.TemporaryDirectory(prefix="kholuu-bench-") as tmp:
         folder = args.dir or Path(tmp)
-        backend = open_bench_backend(folder, args.elasticsearch)
+        backend = open_bench_backend(folder, args.elasticsearch, keep=args.reuse)
         pages = 0
 
         def counted() -> Iterator[IndexDocument]:
@@ -204,12 +209,12 @@ def main(argv: list[str] | None = None) -> int:
                 yield d
 
         started, cpu_started = time.perf_counter(), time.process_time()
-        n = backend.index(counted())
-        index_s = time.perf_counter() - started
+        n = backend.index(counted()) if not args.reuse else backend.count()
+        index_s = max(time.perf_counter() - started, 1e-9)
         index_cpu_s = time.process_time() - cpu_started
         size = index_bytes(backend, folder)
         result = {
-            "backend": backend.name, "documents": n, "pages": pages,
+            "backend": backend.name, "documents": n, "pages": pages, "reused_index": args.reuse,
             "index_seconds": round(index_s, 1), "docs_per_s": round(n / index_s, 1),
             "pages_per_s": round(pages / index_s, 1), "index_mb": round(size / 2**20, 1),
             "docs_per_cpu_s": round(n / max(index_cpu_s, 1e-9), 1),
@@ -225,9 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        print(f"{result['backend']}: {n} documents, {pages} pages indexed in {result['index_seconds']} s "
-              f"({result['docs_per_s']} docs/s, {result['pages_per_s']} pages/s; {result['docs_per_cpu_s']} docs per CPU "
-              f"second), index {result['index_mb']} MB")
+        if args.reuse:
+            print(f"{result['backend']}: existing index of {n} documents, {result['index_mb']} MB (not re-indexed)")
+        else:
+            print(f"{result['backend']}: {n} documents, {pages} pages indexed in {result['index_seconds']} s "
+                  f"({result['docs_per_s']} docs/s, {result['pages_per_s']} pages/s; {result['docs_per_cpu_s']} docs "
+                  f"per CPU second), index {result['index_mb']} MB")
         for c in ("concurrency_1", "concurrency_8"):
             r = result[c]
             print(f"  {c}: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms, {r['qps']} queries/s")
