@@ -101,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--json", action="store_true")
     f.set_defaults(handler="kholuu.fonds_cli:run_fonds_list")
 
+    from kholuu.users_cli import add_parser as add_user_parser   # light: no heavy imports
+
+    add_user_parser(sub, _Parser)
+
     c = sub.add_parser("demo", help="render the sample scans, run the pipeline, serve the search page")
     c.add_argument("--no-serve", action="store_true", help="build everything, then exit")
     c.add_argument("--host", default=None)

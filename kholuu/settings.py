@@ -46,6 +46,17 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
     return value
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r}: expected on or off (1/0, true/false, yes/no)")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, with the embedded defaults for one machine."""
@@ -67,6 +78,8 @@ class Settings:
     # web
     host: str = "127.0.0.1"
     port: int = 8000
+    # access: may visitors who are not logged in see public documents?
+    public_access: bool = True
 
     # Derived locations under the data directory -------------------------
     @property
@@ -134,6 +147,7 @@ def _as_env(s: Settings) -> dict[str, str]:
         "KHOLUU_OCR_LOW_CONFIDENCE": str(s.ocr_low_confidence),
         "KHOLUU_HOST": s.host,
         "KHOLUU_PORT": str(s.port),
+        "KHOLUU_PUBLIC_ACCESS": "on" if s.public_access else "off",
     }
     return env
 
@@ -179,6 +193,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ocr_low_confidence=_float(env, "KHOLUU_OCR_LOW_CONFIDENCE", 70.0, 0.0, 100.0),
         host=(env.get("KHOLUU_HOST") or "127.0.0.1").strip(),
         port=port,
+        public_access=_bool(env, "KHOLUU_PUBLIC_ACCESS", True),
     )
 
 

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from kholuu.catalog import Catalog
 from kholuu.errors import KholuuError
 from kholuu.manifest import BatchLayout, ManifestEntry, scan_folder
-from kholuu.model import DocumentMetadata, DocumentPlan
+from kholuu.model import DocumentMetadata, DocumentPlan, PageImage
 from kholuu.settings import Settings
 
 log = logging.getLogger("kholuu.progress")
@@ -114,16 +114,22 @@ def register_pages(batch_id: int, ctx: StageContext) -> PagesSummary:
         summary.expected_pages = len(layout.entries)
     existing = {(p.source_path, p.source_page): p for p in ctx.catalog.batch_pages(batch_id)}
     rasterized: dict[str, list[Any] | KholuuError] = {}
+    signatures: dict[str, str] = {}
     seq = 0
     for i, entry in enumerate(layout.entries, 1):
         source = folder / entry.file
         if entry.file not in rasterized:
-            ctx.progress(f"[{batch.key}] đọc tệp {i}/{len(layout.entries)}: {entry.file}")
-            try:
-                rasterized[entry.file] = rasterize(source, ctx.settings.pages_dir, options)
-            except KholuuError as exc:
-                rasterized[entry.file] = exc
-                _quarantine(ctx, batch.key, source, str(exc))
+            signatures[entry.file] = _source_signature(source)
+            reused = _unchanged_pages(existing, entry.file, signatures[entry.file])
+            if reused is not None:
+                rasterized[entry.file] = reused
+            else:
+                ctx.progress(f"[{batch.key}] đọc tệp {i}/{len(layout.entries)}: {entry.file}")
+                try:
+                    rasterized[entry.file] = rasterize(source, ctx.settings.pages_dir, options)
+                except KholuuError as exc:
+                    rasterized[entry.file] = exc
+                    _quarantine(ctx, batch.key, source, str(exc))
         result = rasterized[entry.file]
         if isinstance(result, KholuuError):
             if entry.page in (None, 1):
@@ -144,7 +150,8 @@ def register_pages(batch_id: int, ctx: StageContext) -> PagesSummary:
             summary.pages += 1
             old = existing.get((entry.file, page.page))
             fields: dict[str, Any] = dict(sha256=page.sha256, image_path=page.image_path,
-                                          width=page.width, height=page.height, dpi=page.dpi)
+                                          width=page.width, height=page.height, dpi=page.dpi,
+                                          source_sig=signatures[entry.file])
             if old is None or old.sha256 != page.sha256 or old.status == "error":
                 fields.update(status="new", error=None)
                 summary.new_pages += 1
@@ -168,6 +175,30 @@ def make_page_derivatives(batch_id: int, ctx: StageContext) -> int:
             make_derivatives(Path(page.image_path), cache)
             made += 1
     return made
+
+
+def _source_signature(path: Path) -> str:
+    try:
+        st = path.stat()
+    except OSError:
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _unchanged_pages(existing: dict[tuple[str, int], Any], file: str, signature: str) -> list[PageImage] | None:
+    """The file's pages as recorded last time, if the file has not changed since.
+
+    Decoding and re-encoding a 300 dpi scan costs about a second a page; a
+    re-run of an unchanged batch should cost nothing.
+    """
+    rows = sorted((r for (f, _), r in existing.items() if f == file), key=lambda r: r.source_page)
+    if not signature or not rows:
+        return None
+    if any(r.source_sig != signature or r.status == "error" or not r.image_path
+           or not Path(r.image_path).is_file() for r in rows):
+        return None
+    return [PageImage(source=file, page=r.source_page, image_path=r.image_path, sha256=r.sha256 or "",
+                      width=r.width, height=r.height, dpi=r.dpi) for r in rows]
 
 
 def ocr_pages(batch_id: int, ctx: StageContext, *, force: bool = False) -> OcrSummary:
@@ -249,6 +280,11 @@ def build_documents(batch_id: int, ctx: StageContext) -> DocumentsSummary:
             continue
         text = PAGE_SEPARATOR.join(p.text for p in doc_pages)
         metadata = apply_stamp_marks(extract_metadata(text), [m for p in doc_pages for m in (p.marks or [])])
+        if refused(metadata):
+            summary.removed_ids.extend(ctx.catalog.refuse_document(
+                batch_id, plan.seq, [p.id for p in doc_pages], REFUSED_REASON))
+            ctx.progress(f"[{batch.key}] văn bản {plan.seq}/{len(plans)}: TUYỆT MẬT, không lưu")
+            continue
         entities = extract_entities(text)
         file_id = None
         if plan.file_number:
@@ -258,10 +294,11 @@ def build_documents(batch_id: int, ctx: StageContext) -> DocumentsSummary:
             file_id=file_id, boundary_confidence=plan.confidence, segmented=segmented_form(text),
             access_mode=access_for(metadata))
         summary.document_ids.append(doc_id)
+        declassify_if_due(ctx.catalog, doc_id)
         ctx.progress(f"[{batch.key}] văn bản {plan.seq}/{len(plans)}: "
                      f"{metadata.doc_type or '?'} {metadata.number_symbol or ''}".rstrip())
     summary.documents = len(summary.document_ids)
-    summary.removed_ids = ctx.catalog.remove_documents_after(batch_id, len(plans))
+    summary.removed_ids.extend(ctx.catalog.remove_documents_after(batch_id, len(plans)))
     return summary
 
 
@@ -290,6 +327,29 @@ def apply_stamp_marks(metadata: DocumentMetadata, marks: list[str]) -> DocumentM
 def access_for(metadata: DocumentMetadata) -> str | None:
     """A document stamped secret is never public by default (None: keep the current mode)."""
     return "secret" if metadata.security_mark else None
+
+
+REFUSED_REASON = ("TUYỆT MẬT: tài liệu tuyệt mật không được số hóa (top-secret material is refused "
+                  "at ingest; its text and metadata are not kept)")
+
+
+def refused(metadata: DocumentMetadata) -> bool:
+    """TUYỆT MẬT material is never digitized (DESIGN.md, Access)."""
+    return (metadata.security_mark or "").strip().upper() == "TUYỆT MẬT"
+
+
+def declassify_if_due(catalog: Any, document_id: int) -> None:
+    """A re-run stamps the document secret again; if its declassification date
+    has passed, it stays public (kholuu.catalog.users holds the dates)."""
+    from datetime import date
+
+    from kholuu.access import declassify_due
+    from kholuu.catalog.users import AccessStore
+
+    store = AccessStore(catalog)
+    due = declassify_due(store.declassifications([document_id]), date.today())
+    if due:
+        store.make_public(due)
 
 
 def _indexes(plan: DocumentPlan, n_pages: int) -> list[int]:

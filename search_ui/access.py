@@ -1,14 +1,16 @@
 """The one place the web interface decides what a caller may see.
 
-Issue 8 (access control) will replace the body of ``allowed_access_modes`` with
-a lookup of the logged-in user's roles and grants; nothing else in the web app
-needs to change, because:
-
-* every search carries ``SearchQuery.access_modes`` built by
-  ``allowed_access_modes(request)`` (never from a request parameter), and
+* ``access_for(request)`` turns the caller (``request.state.user``, set from the
+  session cookie by ``search_ui.auth``) into a ``kholuu.access.AccessFilter``
+  with ``kholuu.access.access_filter`` — the one function for every surface;
+* every search carries that filter (``SearchQuery.access_modes``,
+  ``granted_ids``, ``fonds_scope``), never anything from a request parameter;
 * every catalog read for a user goes through ``Repository``, whose methods take
-  those modes and answer ``None`` for a document the caller may not see, exactly
+  the filter and answer ``None`` for a document the caller may not see, exactly
   as for a missing one (the routes turn both into the same 404).
+
+``Repository.accounts`` (users, sessions, grants, audit) is the only other
+catalog access of the web app.
 """
 
 from __future__ import annotations
@@ -17,21 +19,56 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from kholuu.access import ANONYMOUS, PUBLIC, AccessFilter, User, access_filter
 from kholuu.catalog import ArchiveFileRow, Catalog, DocumentRow, FondsRow, PageRow
+from kholuu.catalog.schema import utcnow
+from kholuu.catalog.users import AccessStore
 
 PUBLIC_ONLY: tuple[str, ...] = ("public",)
 
 
-def allowed_access_modes(request: object) -> tuple[str, ...]:
-    """Access modes the caller of ``request`` may see.
+def caller(request: object) -> User:
+    """The user making ``request`` (anonymous unless a valid session says otherwise)."""
+    state = getattr(request, "state", None)
+    return getattr(state, "user", None) or ANONYMOUS
 
-    For now every visitor is anonymous and sees public documents only. The
-    request is taken so that issue 8 can read the session here.
-    """
-    return PUBLIC_ONLY
+
+def access_for(request: object) -> AccessFilter:
+    """The access filter of the caller of ``request``, computed once per request."""
+    state = getattr(request, "state", None)
+    cached = getattr(state, "access", None)
+    if isinstance(cached, AccessFilter):
+        return cached
+    app = getattr(request, "app", None)
+    kstate = getattr(getattr(app, "state", None), "kholuu", None)
+    if kstate is None:            # not inside the app: the safest answer
+        return PUBLIC
+    user = caller(request)
+    grants = kstate.repo.accounts.grants_for(user) if not user.is_anonymous else []
+    result = access_filter(user, grants, utcnow(), public_access=kstate.settings.public_access)
+    if state is not None:
+        state.access = result
+    return result
+
+
+def allowed_access_modes(request: object) -> tuple[str, ...]:
+    """The modes the caller sees everywhere (kept for callers that only need modes)."""
+    return access_for(request).modes
+
+
+def visible(access: AccessFilter):
+    """The SQL condition "the caller may see this document" (DocumentRow)."""
+    if access.sees_nothing:
+        return false()
+    conds = [DocumentRow.access_mode.in_(list(access.modes))] if access.modes else []
+    if access.granted_ids:
+        conds.append(and_(DocumentRow.access_mode == "conditional", DocumentRow.id.in_(list(access.granted_ids))))
+    if access.fonds:
+        conds.append(DocumentRow.fonds_id.in_(select(FondsRow.id).where(FondsRow.code.in_(list(access.fonds)))))
+    return or_(*conds)
 
 
 @dataclass
@@ -74,25 +111,26 @@ class Overview:
 
 
 class Repository:
-    """Access-checked catalog reads. Every method takes the caller's modes."""
+    """Access-checked catalog reads. Every method takes the caller's access filter."""
 
     OVERVIEW_TTL_S = 60.0
 
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
+        self.accounts = AccessStore(catalog)
         # counting a million pages on every visit to the home page is wasteful:
-        # the overview is kept a minute, per set of access modes
-        self._overview: dict[tuple[str, ...], tuple[float, Overview]] = {}
+        # the overview is kept a minute, per access filter
+        self._overview: dict[AccessFilter, tuple[float, Overview]] = {}
 
     # -- documents and pages ------------------------------------------------
-    def document(self, modes: tuple[str, ...], document_id: int) -> DocumentView | None:
+    def document(self, access: AccessFilter, document_id: int) -> DocumentView | None:
         """The document and its pages, or None when missing or not allowed."""
         with self.catalog.session() as s:
             doc = s.scalar(
                 select(DocumentRow)
                 .options(selectinload(DocumentRow.entities), selectinload(DocumentRow.fonds),
                          selectinload(DocumentRow.archive_file))
-                .where(DocumentRow.id == document_id, DocumentRow.access_mode.in_(modes))
+                .where(DocumentRow.id == document_id, visible(access))
             )
             if doc is None:
                 return None
@@ -104,15 +142,23 @@ class Repository:
                                 file_number=f.number if f else None,
                                 file_title=(f.title or None) if f else None)
 
-    def page(self, modes: tuple[str, ...], page_id: int) -> PageRow | None:
+    def page(self, access: AccessFilter, page_id: int) -> PageRow | None:
         """A page of a visible document; pages not yet in a document are hidden."""
         with self.catalog.session() as s:
             return s.scalar(
                 select(PageRow).join(DocumentRow, PageRow.document_id == DocumentRow.id)
-                .where(PageRow.id == page_id, DocumentRow.access_mode.in_(modes))
+                .where(PageRow.id == page_id, visible(access))
             )
 
-    def page_ids(self, modes: tuple[str, ...], wanted: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    def page_mode(self, access: AccessFilter, page_id: int) -> tuple[PageRow, str] | None:
+        """A visible page and its document's access mode (for caching decisions)."""
+        with self.catalog.session() as s:
+            row = s.execute(
+                select(PageRow, DocumentRow.access_mode).join(DocumentRow, PageRow.document_id == DocumentRow.id)
+                .where(PageRow.id == page_id, visible(access))).first()
+            return (row[0], row[1]) if row else None
+
+    def page_ids(self, access: AccessFilter, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
         """Page ids for (document id, page number) pairs, in one query."""
         doc_ids = {d for d, _ in wanted}
         if not doc_ids:
@@ -121,37 +167,37 @@ class Repository:
             rows = s.execute(
                 select(PageRow.document_id, PageRow.page_in_document, PageRow.id)
                 .join(DocumentRow, PageRow.document_id == DocumentRow.id)
-                .where(PageRow.document_id.in_(doc_ids), DocumentRow.access_mode.in_(modes))
+                .where(PageRow.document_id.in_(doc_ids), visible(access))
             ).all()
         found = {(d, n): pid for d, n, pid in rows}
         return {key: found[key] for key in wanted if key in found}
 
     # -- overview and browsing ------------------------------------------------
-    def overview(self, modes: tuple[str, ...]) -> Overview:
-        key = tuple(sorted(modes))
+    def overview(self, access: AccessFilter) -> Overview:
+        key = access
         cached = self._overview.get(key)
         if cached and time.monotonic() - cached[0] < self.OVERVIEW_TTL_S:
             return cached[1]
-        result = self._count_overview(modes)
+        result = self._count_overview(access)
         self._overview[key] = (time.monotonic(), result)
         return result
 
-    def _count_overview(self, modes: tuple[str, ...]) -> Overview:
+    def _count_overview(self, access: AccessFilter) -> Overview:
         with self.catalog.session() as s:
-            visible = DocumentRow.access_mode.in_(modes)
-            docs = s.scalar(select(func.count()).select_from(DocumentRow).where(visible)) or 0
+            shown = visible(access)
+            docs = s.scalar(select(func.count()).select_from(DocumentRow).where(shown)) or 0
             pages = s.scalar(select(func.count()).select_from(PageRow)
-                             .join(DocumentRow, PageRow.document_id == DocumentRow.id).where(visible)) or 0
+                             .join(DocumentRow, PageRow.document_id == DocumentRow.id).where(shown)) or 0
             first, last = s.execute(select(func.min(DocumentRow.issued_date),
-                                           func.max(DocumentRow.issued_date)).where(visible)).one()
-        return Overview(documents=docs, pages=pages, fonds=self.fonds(modes),
+                                           func.max(DocumentRow.issued_date)).where(shown)).one()
+        return Overview(documents=docs, pages=pages, fonds=self.fonds(access),
                         first_year=_year(first), last_year=_year(last))
 
-    def fonds(self, modes: tuple[str, ...]) -> list[FondsCount]:
+    def fonds(self, access: AccessFilter) -> list[FondsCount]:
         """All fonds with the number of documents the caller may see in each."""
         with self.catalog.session() as s:
             counts = dict(s.execute(
-                select(DocumentRow.fonds_id, func.count()).where(DocumentRow.access_mode.in_(modes))
+                select(DocumentRow.fonds_id, func.count()).where(visible(access))
                 .group_by(DocumentRow.fonds_id)).all())
             rows = s.scalars(select(FondsRow).order_by(FondsRow.code)).all()
         return [FondsCount(code=f.code, name=f.name, creator=f.creator, start_year=f.start_year,
@@ -162,23 +208,25 @@ class Repository:
         with self.catalog.session() as s:
             return dict(s.execute(select(FondsRow.code, FondsRow.name)).all())
 
-    def fonds_detail(self, modes: tuple[str, ...], code: str) -> tuple[FondsRow, list[FileCount], int] | None:
+    def fonds_detail(self, access: AccessFilter, code: str) -> tuple[FondsRow, list[FileCount], int] | None:
         """A fonds, its files with visible document counts, and documents outside any file."""
         with self.catalog.session() as s:
             fonds = s.scalar(select(FondsRow).where(FondsRow.code == code))
             if fonds is None:
                 return None
-            visible = DocumentRow.access_mode.in_(modes)
+            shown = visible(access)
             counts = dict(s.execute(
-                select(DocumentRow.file_id, func.count()).where(DocumentRow.fonds_id == fonds.id, visible)
+                select(DocumentRow.file_id, func.count()).where(DocumentRow.fonds_id == fonds.id, shown)
                 .group_by(DocumentRow.file_id)).all())
             files = s.scalars(select(ArchiveFileRow).where(ArchiveFileRow.fonds_id == fonds.id)).all()
+        # a file title can say what a restricted file is about: files without a
+        # document the caller may see are not listed at all
         out = [FileCount(id=f.id, register=f.register, number=f.number, title=f.title,
-                         documents=counts.get(f.id, 0)) for f in files]
+                         documents=counts.get(f.id, 0)) for f in files if counts.get(f.id, 0)]
         out.sort(key=lambda f: (_natural(f.register), _natural(f.number)))
         return fonds, out, counts.get(None, 0)
 
-    def file_documents(self, modes: tuple[str, ...], file_id: int) -> tuple[ArchiveFileRow, FondsRow, list[DocumentRow]] | None:
+    def file_documents(self, access: AccessFilter, file_id: int) -> tuple[ArchiveFileRow, FondsRow, list[DocumentRow]] | None:
         """A file (hồ sơ) and its visible documents in order."""
         with self.catalog.session() as s:
             f = s.get(ArchiveFileRow, file_id)
@@ -186,18 +234,34 @@ class Repository:
                 return None
             fonds = s.get(FondsRow, f.fonds_id)
             docs = list(s.scalars(select(DocumentRow).where(DocumentRow.file_id == f.id,
-                                                            DocumentRow.access_mode.in_(modes))
+                                                            visible(access))
                                   .order_by(DocumentRow.issued_date, DocumentRow.batch_id, DocumentRow.seq)))
+        if not docs:        # nothing visible in it: the same 404 as a missing file
+            return None
         return f, fonds, docs
 
-    def fonds_documents(self, modes: tuple[str, ...], code: str, *, unfiled_only: bool = True,
+    def fonds_documents(self, access: AccessFilter, code: str, *, unfiled_only: bool = True,
                         limit: int = 200) -> list[DocumentRow]:
         with self.catalog.session() as s:
             q = (select(DocumentRow).join(FondsRow, DocumentRow.fonds_id == FondsRow.id)
-                 .where(FondsRow.code == code, DocumentRow.access_mode.in_(modes)))
+                 .where(FondsRow.code == code, visible(access)))
             if unfiled_only:
                 q = q.where(DocumentRow.file_id.is_(None))
             return list(s.scalars(q.order_by(DocumentRow.issued_date, DocumentRow.id).limit(limit)))
+
+
+    # -- declassification -------------------------------------------------------
+    def declassify_due(self, backend: object, today: date) -> list[int]:
+        """Make public the documents whose declassification date has come, and
+        re-index them so search agrees with the catalog. Returns their ids."""
+        import indexing
+        from kholuu.access import declassify_due
+
+        due = declassify_due(self.accounts.declassifications(), today)
+        changed = self.accounts.make_public(due) if due else []
+        if changed:
+            indexing.index_documents(self.catalog, backend, changed)   # type: ignore[arg-type]
+        return changed
 
 
 def _year(d: date | None) -> int | None:

@@ -13,6 +13,7 @@ from typing import Mapping
 from urllib.parse import urlencode
 
 from indexing.base import SearchQuery
+from kholuu.access import AccessFilter
 from kholuu.textnorm import normalize_query
 
 PAGE_SIZE = 10
@@ -61,13 +62,17 @@ class SearchParams:
             return label, value.strip()
         return None
 
-    def to_query(self, access_modes: tuple[str, ...], *, limit: int = PAGE_SIZE) -> SearchQuery:
-        """The backend query. ``access_modes`` comes from the access function only."""
+    def to_query(self, access: AccessFilter | tuple[str, ...], *, limit: int = PAGE_SIZE) -> SearchQuery:
+        """The backend query. ``access`` comes from the access function only."""
+        if isinstance(access, AccessFilter):
+            access_modes, granted, scope = access.modes, access.granted_ids, access.fonds
+        else:
+            access_modes, granted, scope = tuple(access), (), ()
         return SearchQuery(
             text=self.q, fonds=self.fonds or None, doc_type=self.doc_type or None,
             issuer=self.issuer or None, year_from=self.year_from, year_to=self.year_to,
             entity=self.entity_pair(), sort=self.sort, offset=(self.page - 1) * limit,
-            limit=limit, access_modes=tuple(access_modes),
+            limit=limit, access_modes=tuple(access_modes), granted_ids=tuple(granted), fonds_scope=tuple(scope),
         )
 
     def items(self) -> list[tuple[str, str]]:

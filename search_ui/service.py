@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from markupsafe import Markup
 
 from indexing.base import Hit, SearchBackend, SearchResult
+from kholuu.access import AccessFilter
 from kholuu.errors import QuerySyntaxError, SearchError
 from search_ui.access import DocumentView, Repository
 from search_ui.highlight import HitBox, find_hits, mark_text
@@ -87,14 +88,14 @@ class SearchOutcome:
 
 
 def run_search(backend: SearchBackend, repo: Repository, params: SearchParams,
-               access_modes: tuple[str, ...]) -> SearchOutcome:
+               access: AccessFilter) -> SearchOutcome:
     out = SearchOutcome(params=params)
     if params.is_empty:
         return out
     if not params.q:
         out.message = "Hãy nhập từ khóa để tìm trong phạm vi đã chọn (hoặc dùng mục Duyệt phông)."
         return out
-    query = params.to_query(access_modes)
+    query = params.to_query(access)
     started = time.perf_counter()
     try:
         result = backend.search(query)
@@ -114,7 +115,7 @@ def run_search(backend: SearchBackend, repo: Repository, params: SearchParams,
         page_no = h.best_page or (h.pages[0].page_no if h.pages else 1)
         if not any(p.page_no == page_no for p in h.pages):
             wanted.append((h.id, page_no))
-    page_ids = repo.page_ids(access_modes, wanted)
+    page_ids = repo.page_ids(access, wanted)
     for h in result.hits:
         page_no = h.best_page or (h.pages[0].page_no if h.pages else 1)
         thumb = next((p.page_id for p in h.pages if p.page_no == page_no), None) or page_ids.get((h.id, page_no))

@@ -28,6 +28,7 @@ from kholuu.catalog.schema import (
     FondsRow,
     PageRow,
 )
+from kholuu.catalog import users as _access_tables  # noqa: F401 - registers the access tables (issue 8)
 from kholuu.errors import CatalogError, InputFileError
 from kholuu.model import DocumentMetadata, Entity, Fonds, PageOCR
 
@@ -389,6 +390,25 @@ class Catalog:
                     p.document_id, p.page_in_document = None, None
                 s.delete(r)
             return ids
+
+    def refuse_document(self, batch_id: int, seq: int, page_ids: list[int], reason: str) -> list[int]:
+        """Keep nothing of a refused document (TUYỆT MẬT): its pages become errors
+        with ``reason`` and lose their text and words; a version stored by an
+        earlier run is deleted. Returns the deleted document ids (to unindex)."""
+        with self.session() as s:
+            removed = []
+            row = s.scalar(select(DocumentRow).where(DocumentRow.batch_id == batch_id, DocumentRow.seq == seq))
+            if row is not None:
+                removed.append(row.id)
+                for p in s.scalars(select(PageRow).where(PageRow.document_id == row.id)):
+                    p.document_id, p.page_in_document = None, None
+                s.delete(row)
+            for pid in page_ids:
+                p = s.get(PageRow, pid)
+                if p is not None:
+                    p.status, p.error, p.text, p.words, p.marks = "error", reason, "", None, None
+                    p.document_id, p.page_in_document = None, None
+            return removed
 
     def get_document(self, document_id: int) -> DocumentRow | None:
         with self.session() as s:
