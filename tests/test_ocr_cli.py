@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import img2pdf
+import pytest
 
 from ocr.synthetic import Line, render
 
@@ -21,6 +22,7 @@ def _kholuu(args: list[str], home: Path) -> subprocess.CompletedProcess:
                           env=env, timeout=300)
 
 
+@pytest.mark.slow
 def test_ocr_json_on_good_and_bad_files(tmp_path):
     page = render(LINES, dpi=300, size_in=(3.5, 1.2))
     png = tmp_path / "trang.png"

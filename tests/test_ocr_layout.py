@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ocr import OcrOptions, ocr_page
 from ocr.layout import Box, reading_order
 from ocr.synthetic import party_page
@@ -25,6 +27,7 @@ def test_bands_are_read_column_by_column_and_body_keeps_its_order():
     assert order == ["TỈNH ỦY", "*", "Số 08-CT/TU", "ĐẢNG CỘNG", "Thái Bình,", "CHỈ THỊ", "Thực hiện Nghị quyết"]
 
 
+@pytest.mark.slow
 def test_ocr_page_column_order_option(tmp_path):
     path = tmp_path / "p.png"
     party_page(300).image.save(path, dpi=(300, 300))

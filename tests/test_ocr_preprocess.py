@@ -32,6 +32,7 @@ def test_grayscale_records_and_converts(page):
     assert pp.grayscale(step.image).record == "grayscale(already)"
 
 
+@pytest.mark.slow
 def test_rotation_by_known_angle_comes_back_upright(page, tmp_path):
     upright = _gray(page)
     for turned_ccw in (90, 180, 270):
@@ -62,6 +63,7 @@ def test_skewed_page_is_deskewed_within_half_a_degree(page, angle):
     assert pp.deskew(_gray(page)).record.startswith("deskew(skipped")
 
 
+@pytest.mark.slow
 def test_red_seal_over_text_no_longer_hides_it_and_stamp_is_reported(tmp_path):
     rendered = party_page(300)
     x0, y0, x1, y1 = rendered.box_of("08-CT/TU")
