@@ -280,10 +280,14 @@ def build_aggs() -> dict[str, Any]:
     """Facets: terms aggregations on the top-level documents, so counts are documents."""
     def terms(field_name: str, size: int = FACET_LIMIT) -> dict:
         return {"terms": {"field": field_name, "size": size}}
+
+    def shown(field_name: str) -> dict:
+        return {"terms": {"field": field_name, "size": 1, "order": {"_key": "desc"}}}
     aggs: dict[str, Any] = {
         "fonds": {**terms("fonds"), "aggs": {"name": {"terms": {"field": "fonds_name", "size": 1}}}},
-        "doc_type": terms("doc_type"),
-        "issuer": terms("issuer"),
+        # grouped by the case-insensitive key, shown as written (as the embedded index does)
+        "doc_type": {**terms("doc_type_key"), "aggs": {"name": shown("doc_type")}},
+        "issuer": {**terms("issuer_key"), "aggs": {"name": shown("issuer")}},
         "year": {"terms": {"field": "year", "size": 200, "order": {"_key": "desc"}}},
     }
     for key, label in ENTITY_FACETS.items():
@@ -499,6 +503,11 @@ class ElasticBackend:
         self.es.close()
 
     # -- searching ------------------------------------------------------------
+    def _all_pages(self, doc_id: str) -> list[IndexPage]:
+        resp = self._call("get", self.es.get, index=self.alias, id=doc_id,
+                          source_includes=["pages.page_no", "pages.page_id", "pages.text"])
+        return _pages(resp["_source"].get("pages", []))
+
     def parse(self, text: str) -> ParsedQuery:
         return expand_query(parse_query(text))
 
@@ -522,18 +531,27 @@ class ElasticBackend:
         if query.facets:
             body["aggs"] = build_aggs()
         resp = self._call("search", self.es.search, index=self.alias, **body)
-        hits = [_hit(h, parsed) for h in resp["hits"]["hits"]]
+        hits = [_hit(h, parsed, self._all_pages) for h in resp["hits"]["hits"]]
         facets = _facets(resp.get("aggregations") or {}) if query.facets else {}
         return SearchResult(total=int(resp["hits"]["total"]["value"]), hits=hits, facets=facets,
                             took_ms=(time.perf_counter() - started) * 1000)
 
 
-def _hit(h: dict, parsed: ParsedQuery | None) -> Hit:
+def _pages(objs: Iterable[dict]) -> list[IndexPage]:
+    return sorted((IndexPage(page_id=int(p["page_id"]), page_no=int(p["page_no"]), text=p.get("text") or "")
+                   for p in objs), key=lambda p: p.page_no)
+
+
+def _hit(h: dict, parsed: ParsedQuery | None, all_pages: Callable[[str], list[IndexPage]]) -> Hit:
     src = h["_source"]
     inner = (h.get("inner_hits") or {}).get("pages", {}).get("hits", {}).get("hits", [])
-    pages = sorted((IndexPage(page_id=int(p["_source"]["page_id"]), page_no=int(p["_source"]["page_no"]),
-                              text=p["_source"].get("text") or "") for p in inner), key=lambda p: p.page_no)
+    pages = _pages(p["_source"] for p in inner)
     found = document_hits(pages, parsed, fallback=src.get("subject") or "")
+    if parsed is not None and not found.pages and not src.get("subject") and src.get("first_page") is not None \
+            and (not pages or pages[0].page_no != src["first_page"]):
+        # rare: no page hit of its own and no subject: the snippet is the start
+        # of the first page, which the inner hits did not bring
+        found = document_hits(all_pages(h["_id"]), parsed, fallback="")
     # no page has a hit of its own (metadata match, phrase across a page
     # break): cite the document's first page, as the embedded index does
     best = found.best_page if found.pages else src.get("first_page")
@@ -551,11 +569,15 @@ def _facets(aggs: dict) -> dict[str, list[FacetValue]]:
     for key, agg in aggs.items():
         values = []
         for b in agg.get("buckets", []):
-            label = str(b["key"])
+            value = label = str(b["key"])
+            names = b.get("name", {}).get("buckets", [])
             if key == "fonds":
-                names = b.get("name", {}).get("buckets", [])
                 label = names[0]["key"] if names else ""
-            values.append(FacetValue(value=str(b["key"]), count=int(b["doc_count"]), label=label))
+            elif names:
+                value = label = names[0]["key"]
+            values.append(FacetValue(value=value, count=int(b["doc_count"]), label=label))
+        if key != "year":
+            values.sort(key=lambda v: (-v.count, v.value))
         out[key] = values
     return out
 
