@@ -191,9 +191,6 @@ def entity_pipeline() -> Any:
 
 # --------------------------------------------------------------------------- canonical names
 
-_TITLE_PREFIX_RE = None
-
-
 def _title_case_name(s: str) -> str:
     return " ".join(w[:1].upper() + w[1:].lower() for w in s.split())
 

@@ -17,19 +17,15 @@ from datetime import date
 from functools import lru_cache
 
 from extraction.abbrev import doc_type_for_code
+from extraction.lines import is_caps
+from extraction.signature import find_recipients, find_signer
 from kholuu.model import DocumentMetadata
 from kholuu.textnorm import fold, normalize
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _is_caps(s: str) -> bool:
-    letters = [c for c in s if c.isalpha()]
-    return len(letters) >= 1 and all(c.isupper() for c in letters)
-
-
-def _caps_words(s: str) -> bool:
-    return _is_caps(s)
+_is_caps = is_caps
 
 
 def _key(s: str) -> str:
@@ -380,7 +376,6 @@ def _find_issuer(lines: list[str], end: int, skip: set[int]) -> str | None:
 
 _SECURITY = ("TUYỆT MẬT", "TỐI MẬT", "MẬT")
 _URGENCY = ("THƯỢNG KHẨN", "HỎA TỐC", "KHẨN")
-_SECURITY_ONLY_RE = re.compile(r"^[\W_]*(TUYỆT MẬT|TỐI MẬT|MẬT|THƯỢNG KHẨN|HỎA TỐC|KHẨN)[\W_]*$")
 
 
 _MARK_WORDS = {"TUYỆT", "TỐI", "MẬT", "THƯỢNG", "KHẨN", "HỎA", "TỐC"}
@@ -409,161 +404,6 @@ def _find_marks(lines: list[str], limit: int) -> tuple[str | None, str | None]:
         if urgency is None:
             urgency = next((m for m in _URGENCY if re.search(rf"(?<!\w){m}(?!\w)", text)), None)
     return security, urgency
-
-
-# --------------------------------------------------------------------------- signature block
-
-_AUTH_RE = re.compile(r"(?:^|(?<=[\s;:,]))(T/M|TM\.|TM|K/T|KT\.|KT|T/L|TL\.|TL|Q/|TUQ\.|TUQ|Q\.)(?=\s|$)")
-_KNOWN_TITLES = [
-    "TỔNG BÍ THƯ", "BÍ THƯ", "CHỦ TỊCH", "CHÁNH VĂN PHÒNG", "TRƯỞNG BAN", "GIÁM ĐỐC", "THỦ TƯỚNG",
-    "BỘ TRƯỞNG", "THỨ TRƯỞNG", "CHỦ NHIỆM", "CHÁNH ÁN", "VIỆN TRƯỞNG", "TRƯỞNG PHÒNG", "CỤC TRƯỞNG",
-    "CHI CỤC TRƯỞNG", "HIỆU TRƯỞNG", "THƯ KÝ", "ỦY VIÊN", "TỔNG CỤC TRƯỞNG", "CHÁNH THANH TRA",
-    "TRƯỞNG ĐOÀN", "CHỦ NHIỆM ỦY BAN KIỂM TRA", "TRƯỞNG THUẾ TỈNH", "TỔNG THƯ KÝ", "CHỦ TỊCH NƯỚC",
-    "TRƯỞNG TIỂU BAN", "THƯỜNG TRỰC", "THAY MẶT",
-]
-_TITLE_RE = re.compile(
-    r"((?:PHÓ |THỨ |Q\. |QUYỀN )?(?:" + "|".join(sorted(map(re.escape, _KNOWN_TITLES), key=len, reverse=True))
-    + r")(?: THƯỜNG TRỰC)?)$")
-_SIGNED_NOTE_RE = re.compile(r"^\(?\s*(Đã ký|đã ký|Ký|ký tên|Đã ký và đóng dấu|Chữ ký|Ký, ghi rõ)[^)]*\)?\.?$")
-
-
-def _name_words(s: str) -> bool:
-    words = s.split()
-    if not 2 <= len(words) <= 5:
-        return False
-    return all(w.isalpha() and w[0].isupper() and (len(w) == 1 or w[1:].islower()) for w in words)
-
-
-def _trailing_name(line: str) -> str | None:
-    line = line.strip().rstrip(".")
-    if _name_words(line):
-        return line
-    m = re.search(r"[;,:)]\s*([^;,:()]+)$", line)
-    if m and _name_words(m.group(1).strip()):
-        return m.group(1).strip()
-    return None
-
-
-def _title_from_block(block: str) -> str:
-    """The signer's own title from a caps block like "KT. CHỦ TỊCH PHÓ CHỦ TỊCH"."""
-    block = re.sub(r"\s+", " ", block).strip(" ,;")
-    auths = list(_AUTH_RE.finditer(block))
-    remainder = block[auths[-1].end():].strip() if auths else block
-    m = _TITLE_RE.search(remainder)
-    if m and m.group(1) != remainder or (m and not auths):
-        return m.group(1)
-    pho = remainder.rfind(" PHÓ ")
-    if pho > 0:
-        return remainder[pho + 1:]
-    if m and auths:
-        # "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH": title equals the whole remainder
-        return m.group(1)
-    return block
-
-
-@dataclass
-class _Signer:
-    name: str | None
-    title: str | None
-    lines_used: set[int]
-    conf: float
-
-
-def _find_signer(lines: list[str], body_start: int) -> _Signer | None:
-    n = len(lines)
-    # 1. a name line preceded by caps title lines (the ordinary layout)
-    for i in range(n - 1, body_start, -1):
-        line = lines[i]
-        name = line if _name_words(line.rstrip(".")) else None
-        used = {i}
-        if i > 0 and len(line.split()) in (1, 2, 3) and len(lines[i - 1].split()) == 1 \
-                and _name_words(lines[i - 1] + " " + line):
-            name, used = lines[i - 1] + " " + line, {i - 1, i}  # "Bùi\nXuân Cường"
-        if name is None:
-            continue
-        j = min(used) - 1
-        while j > body_start and (_SIGNED_NOTE_RE.match(lines[j]) or not lines[j]):
-            used.add(j)
-            j -= 1
-        caps: list[str] = []
-        while j > body_start and _is_caps(lines[j]) and not lines[j].startswith("-") and len(caps) < 6:
-            caps.insert(0, lines[j])
-            used.add(j)
-            j -= 1
-        if not caps:
-            continue
-        block = " ".join(caps)
-        if not (_AUTH_RE.search(block) or _TITLE_RE.search(block)):
-            continue
-        return _Signer(name.rstrip("."), _title_from_block(block), used, 0.9)
-    # 2. two columns read across: "Nơi nhận: T/M BAN THƯỜNG VỤ" / "- Như trên; PHÓ BÍ THƯ" / ... / name
-    for i in range(n - 1, body_start, -1):
-        m = re.search(r"(?:Nơi nhận\s*:?\s*)(.+)$", lines[i])
-        if not m or not _is_caps(m.group(1)):
-            continue
-        block = [m.group(1).strip()]
-        used = {i}
-        name = None
-        for j in range(i + 1, min(n, i + 20)):
-            tail = re.search(r"[;,:.)]\s*([^;,:().]+)$", lines[j])
-            if tail and _is_caps(tail.group(1)) and len(tail.group(1).strip()) > 3 and name is None:
-                block.append(tail.group(1).strip())
-            cand = _trailing_name(lines[j])
-            if cand and name is None:
-                name = cand
-                used.add(j)
-        if name:
-            return _Signer(name, _title_from_block(" ".join(block)), used, 0.6)
-    return None
-
-
-# --------------------------------------------------------------------------- recipients
-
-
-def _find_recipients(lines: list[str], signer: _Signer | None) -> tuple[list[str], set[int]]:
-    start = None
-    for i in range(len(lines) - 1, -1, -1):
-        if re.match(r"^(Nơi nhận|NƠI NHẬN)\s*:?", lines[i]):
-            start = i
-            break
-    if start is None:
-        return [], set()
-    items: list[str] = []
-    used = {start}
-    title_parts = set()
-    if signer and signer.title:
-        title_parts = {signer.title}
-    first = re.sub(r"^(Nơi nhận|NƠI NHẬN)\s*:?\s*", "", lines[start]).strip()
-    candidates = [first] if first and not _is_caps(first) else []
-    for j in range(start + 1, min(len(lines), start + 40)):
-        if signer and j in signer.lines_used and not lines[j].startswith(("-", "+", "•")):
-            break
-        candidates.append(lines[j])
-        used.add(j)
-    for raw in candidates:
-        line = raw
-        if not line:
-            if items:
-                break
-            continue
-        if _AUTH_RE.match(line) or (_is_caps(line) and _TITLE_RE.search(line) and not line.startswith("-")):
-            break
-        if signer:
-            if signer.name and line.endswith(signer.name):
-                line = line[: -len(signer.name)].rstrip()
-            for part in title_parts:
-                if line.endswith(part):
-                    line = line[: -len(part)].rstrip()
-        starts_item = bool(re.match(r"^[-+•–]\s*", line))
-        line = re.sub(r"^[-+•–]\s*", "", line).strip()
-        if not line:
-            continue
-        if starts_item or not items or items[-1].endswith((";", ",", ".")):
-            items.append(line)
-        else:
-            items[-1] = items[-1] + " " + line
-    cleaned = [re.sub(r"[;,.]+$", "", it).strip() for it in items]
-    return [c for c in cleaned if c], used
 
 
 # --------------------------------------------------------------------------- main entry
@@ -662,14 +502,14 @@ def extract_metadata(text: str) -> DocumentMetadata:
             conf["subject"] = 0.8
 
     body_start = max([heading_at or 0, vv_at or 0, header_end])
-    signer = _find_signer(lines, body_start)
+    signer = find_signer(lines, body_start)
     if signer:
         meta.signer_name = signer.name
         meta.signer_title = signer.title
         conf["signer_name"] = signer.conf
         if signer.title:
             conf["signer_title"] = signer.conf
-    recipients, _ = _find_recipients(lines, signer)
+    recipients, _ = find_recipients(lines, signer)
     if recipients:
         meta.recipients = recipients
         conf["recipients"] = 0.8
