@@ -262,6 +262,9 @@ def ocr_many(jobs: Sequence[OcrJob], options: OcrOptions, *,
             yield i, _job(job, options)
         return
     options.settings_hash()  # fail early on a missing model; warms the version cache
+    import cv2
+
+    cv2.setNumThreads(1)  # pages are the unit of parallelism, as for Tesseract: no oversubscription
     with _executor(workers, executor) as pool:
         pending: dict[Future, int] = {}
         it = iter(enumerate(jobs))

@@ -55,3 +55,21 @@ def test_length_is_kept_for_word_boxes():
 ])
 def test_syllable_check(word, valid):
     assert is_valid_syllable(word) is valid
+
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+from kholuu.textnorm import normalize  # noqa: E402
+
+_SYLLABLES = ["Số", "ngày", "tháng", "năm", "Đảng", "ủy", "hòa", "nông", "thôn", "mới", "lo", "Sổ", "gì"]
+_JUNK = ["O8-CTATU", "l5", "2O21", "12/QD-UBND", "-", "(để", "báo", "cáo),", "18-NO/TU", "4S", "IOO"]
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_SYLLABLES + _JUNK), max_size=20))
+def test_correction_keeps_length_and_valid_syllables(words):
+    out = correct_words(words)
+    assert len(out) == len(words)
+    for before, after in zip(words, out):
+        if before.isalpha() and is_valid_syllable(before):
+            assert after == normalize(before)
