@@ -499,6 +499,12 @@ class ElasticBackend:
         except (TransportError, ApiError) as exc:
             raise SearchError(f"Elasticsearch at {self.url}: listing ids of {self.alias!r} failed: {exc}") from None
 
+    def size_bytes(self) -> int:
+        """Store size of the index behind the alias (primaries), for benchmarks and status."""
+        self._ensure()
+        stats = self._call("index stats", self.es.indices.stats, index=self.alias, metric="store")
+        return int(stats["_all"]["primaries"]["store"]["size_in_bytes"])
+
     def close(self) -> None:
         self.es.close()
 
