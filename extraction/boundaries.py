@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from extraction.metadata import _DATE_RE, _NUMBER_LINE_RE, _type_heading, canonical_symbol
+from extraction.metadata import _NUMBER_LINE_RE, _type_heading, canonical_symbol, date_search
 from kholuu.model import DocumentPlan
 from kholuu.textnorm import fold, normalize
 
@@ -52,7 +52,7 @@ def header_score(page_text: str) -> float:
             break
     if number:
         score += 0.35
-    dm = _DATE_RE.search(top)
+    dm = date_search(top)
     if dm and top[:dm.start()].rstrip().endswith(","):
         score += 0.15
     if any(_type_heading(l) for l in lines) or any(l.startswith(("V/v", "V/V", "Về việc")) for l in lines):

@@ -74,7 +74,8 @@ def _is_motto_line(s: str) -> bool:
 
 # --------------------------------------------------------------------------- number and symbol
 
-_NUMBER_LINE_RE = re.compile(r"(?:^|(?<=\s))S[ốô]\s*[:.]?\s*(?P<rest>.*)$")
+# "Số" as printed, with the OCR confusions of its tone mark ("Sổ", "Sô"), or "SỐ:" in capitals
+_NUMBER_LINE_RE = re.compile(r"(?:(?:^|(?<=\s))S[ốôổỗộ]|^SỐ(?=\s*:))\s*[:.]?\s*(?P<rest>.*)$")
 _PARTY_RE = re.compile(r"^(?P<num>\d+)?-(?P<type>[A-Za-zĐđ]+)/(?P<organ>[A-Za-zĐđƯưƠơ&]+(?:-[A-Za-zĐđƯư&]+)*)$")
 _STATE_RE = re.compile(
     r"^(?P<num>\d+)(?P<year>/\d{4})?/(?P<type>[A-Za-zĐđ&]+)(?:-(?P<organ>[A-Za-zĐđ&0-9]+(?:-[A-Za-zĐđ&0-9]+)*))?$")
@@ -152,8 +153,14 @@ def _find_number(lines: list[str], limit: int) -> _Number | None:
 
 # --------------------------------------------------------------------------- place and date
 
-_DATE_RE = re.compile(
-    r"ngày\s*(?P<d>\d{1,2})?\s*tháng\s*(?P<m>\d{1,2})?\s*năm\s*(?P<y>\d{4})", re.IGNORECASE)
+_DATE_RE = re.compile(r"ngay\s*(?P<d>\d{1,2})?\s*thang\s*(?P<m>\d{1,2})?\s*nam\s*(?P<y>\d{4})")
+
+
+def date_search(s: str) -> re.Match[str] | None:
+    """"ngày .. tháng .. năm ...." in ``s``, tolerant of OCR's diacritic slips
+    ("ngảy", "thảng", "nǎm"): matched on the folded text, whose offsets are
+    those of ``s``."""
+    return _DATE_RE.search(fold(s).lower())
 
 
 @dataclass
@@ -167,16 +174,16 @@ class _Dated:
 def _find_date(lines: list[str], limit: int, skip: set[int]) -> _Dated | None:
     # join a window of lines so that "Hà Nội, ngày 28\ntháng 11 năm 2025" is one match
     for i, line in enumerate(lines[:limit]):
-        if len(line) > 120 or not re.search(r"ngày", line, re.IGNORECASE):
+        if len(line) > 120 or "ngay" not in fold(line).lower():
             continue
         window = line
         used = [i]
         j = i
-        while not _DATE_RE.search(window) and j + 1 < len(lines) and j - i < 2:
+        while not date_search(window) and j + 1 < len(lines) and j - i < 2:
             j += 1
             window += " " + lines[j]
             used.append(j)
-        m = _DATE_RE.search(window)
+        m = date_search(window)
         if not m:
             continue
         before = window[:m.start()].rstrip()
@@ -242,6 +249,13 @@ def _type_heading(line: str) -> tuple[str, str] | None:
             rest_words = line.split()[words:]
             # "ĐIỀU LỆ" rest may be empty; keep what follows on the line as subject start
             return name, " ".join(rest_words).strip(" :")
+    # OCR slips in the diacritics ("CHỈ THI", "NGHI QUYẾT"): the accent-free form of
+    # a two-syllable name or longer, alone on its line (one syllable is too little:
+    # "THỦ TƯỚNG" is not "THƯ")
+    fk = fold(k)
+    for key, name in _TYPE_KEYS:
+        if len(key.split()) >= 2 and fk == fold(key):
+            return name, ""
     return None
 
 

@@ -274,3 +274,14 @@ def test_ocr_slips_in_symbol_and_issuer_names_are_repaired():
     assert m.number_symbol == "122/2025/QĐ-UBND"
     assert m.issuer == "ỦY BAN NHÂN DÂN THÀNH PHỐ ĐÀ NẴNG"
     assert extract_metadata(text.replace("ĐÀ NẰNG", "HÀ TĨNH")).issuer == "ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ TĨNH"
+
+
+def test_ocr_diacritic_slips_in_number_date_and_heading():
+    text = ("TỈNH ỦY THÁI BÌNH\nSổ 21-CT/TU\nThái Bình, ngảy 9 thảng 4 nãm 2001\nCHỈ THI\n"
+            "về công tác dân vận\nThực hiện chủ trương của Tỉnh ủy.")
+    m = extract_metadata(text)
+    assert m.number_symbol == "21-CT/TU"
+    assert m.issued_date == date(2001, 4, 9) and m.place == "Thái Bình"
+    assert m.doc_type == "Chỉ thị" and m.subject == "về công tác dân vận"
+    # a one-syllable heading is not recovered from its accent-free form
+    assert extract_metadata("THỦ TƯỚNG CHÍNH PHỦ\nSố: 1/CĐ-TTg").doc_type == "Công điện"
