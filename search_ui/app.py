@@ -162,7 +162,9 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
             response.set_cookie(auth.CSRF_COOKIE, fresh_csrf,
                                 **{**auth.cookie_options(request.url.scheme), "samesite": "strict"})
         if not request.state.user.is_anonymous and not is_static:
-            response.headers["Cache-Control"] = "private, no-store"   # shared office computers
+            # pages a logged-in user sees are never kept (shared office computers);
+            # images say themselves (no-store for restricted ones)
+            response.headers.setdefault("Cache-Control", "private, no-store")
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
         if request.url.path.startswith("/static/"):
