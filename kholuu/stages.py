@@ -14,9 +14,12 @@ reason; the rest of the batch goes on.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from dataclasses import dataclass, field
+from datetime import timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -70,6 +73,7 @@ class DocumentsSummary:
     document_ids: list[int] = field(default_factory=list)
     removed_ids: list[int] = field(default_factory=list)
     from_manifest: bool = False
+    unchanged: int = 0
 
 
 @dataclass
@@ -279,6 +283,11 @@ def build_documents(batch_id: int, ctx: StageContext) -> DocumentsSummary:
         if not doc_pages:
             continue
         text = PAGE_SEPARATOR.join(p.text for p in doc_pages)
+        previous = ctx.catalog.find_document(batch_id, plan.seq)
+        if previous is not None and _unchanged(previous, text, doc_pages, plan, ctx.catalog):
+            summary.document_ids.append(previous.id)
+            summary.unchanged += 1
+            continue
         metadata = apply_stamp_marks(extract_metadata(text), [m for p in doc_pages for m in (p.marks or [])])
         if refused(metadata):
             summary.removed_ids.extend(ctx.catalog.refuse_document(
@@ -292,7 +301,7 @@ def build_documents(batch_id: int, ctx: StageContext) -> DocumentsSummary:
         doc_id = ctx.catalog.upsert_document(
             batch_id, plan.seq, [p.id for p in doc_pages], text, metadata, entities,
             file_id=file_id, boundary_confidence=plan.confidence, segmented=segmented_form(text),
-            access_mode=access_for(metadata))
+            access_mode=access_for(metadata), extraction_sig=extraction_signature())
         summary.document_ids.append(doc_id)
         declassify_if_due(ctx.catalog, doc_id)
         ctx.progress(f"[{batch.key}] văn bản {plan.seq}/{len(plans)}: "
@@ -300,6 +309,33 @@ def build_documents(batch_id: int, ctx: StageContext) -> DocumentsSummary:
     summary.documents = len(summary.document_ids)
     summary.removed_ids.extend(ctx.catalog.remove_documents_after(batch_id, len(plans)))
     return summary
+
+
+@lru_cache(maxsize=1)
+def extraction_signature() -> str:
+    """A hash of the extraction code and its data files.
+
+    Stored with each document: when neither the pages nor the extraction
+    changed, a re-run keeps the document as it is; after an upgrade of the
+    extractor, a re-run re-extracts.
+    """
+    import extraction
+
+    root = Path(extraction.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".yaml", ".txt", ".json")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _unchanged(previous: Any, text: str, doc_pages: list[Any], plan: DocumentPlan, catalog: Catalog) -> bool:
+    if previous.text != text or previous.extraction_sig != extraction_signature():
+        return False
+    if (previous.boundary_confidence or 0) != plan.confidence:
+        return False
+    current = [p.id for p in catalog.document_pages(previous.id)]
+    return current == [p.id for p in doc_pages]
 
 
 SECURITY_MARKS = ("TUYỆT MẬT", "TỐI MẬT", "MẬT")
@@ -376,12 +412,24 @@ def write_pdfs(batch_id: int, ctx: StageContext) -> int:
         if not items:
             continue
         out = ctx.settings.pdf_dir / batch.key / f"{batch.key}-{doc.seq:03d}.pdf"
+        if doc.pdf_path == str(out) and _newer_than_pages(out, pages):
+            continue
         out.parent.mkdir(parents=True, exist_ok=True)
         write_searchable_pdf(items, out, options)
         ctx.catalog.set_document_pdf(doc.id, str(out))
         written += 1
     ctx.progress(f"[{batch.key}] {written} tệp PDF tìm kiếm được")
     return written
+
+
+def _newer_than_pages(pdf: Path, pages: list[Any]) -> bool:
+    """The PDF was written after its pages last changed (their OCR, their document)."""
+    try:
+        written = pdf.stat().st_mtime
+    except OSError:
+        return False
+    changed = max(p.updated_at.replace(tzinfo=timezone.utc).timestamp() for p in pages)
+    return written > changed
 
 
 def index_batch(batch_id: int, ctx: StageContext, backend: Any | None = None) -> IndexSummary:

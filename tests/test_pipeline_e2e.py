@@ -80,10 +80,12 @@ def test_batch_runs_end_to_end_and_reruns_idempotently(settings: Settings, rende
 
     # re-run: same documents (same ids), no duplicates, OCR not redone
     before = {p.id: p.updated_at for p in pages}
+    pdf_written = pdf.stat().st_mtime_ns
     again = run_batch(settings, key)
     assert again.success and again.state == "done"
     assert [d.id for d in catalog.documents(batch_id)] == [d.id for d in docs]
     assert {p.id: p.updated_at for p in catalog.batch_pages(batch_id)} == before
+    assert pdf.stat().st_mtime_ns == pdf_written  # unchanged document: PDF not rewritten
     assert _search(settings, "nông thôn mới") == with_marks
     catalog.dispose()
 

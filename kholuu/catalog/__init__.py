@@ -327,7 +327,8 @@ class Catalog:
     def upsert_document(self, batch_id: int, seq: int, page_ids: list[int], text: str,
                         metadata: DocumentMetadata, entities: list[Entity], *,
                         file_id: int | None = None, boundary_confidence: float = 1.0,
-                        access_mode: str | None = None, segmented: str | None = None) -> int:
+                        access_mode: str | None = None, segmented: str | None = None,
+                        extraction_sig: str | None = None) -> int:
         """Write one document with its pages, metadata and entities, by (batch, seq).
 
         Re-running replaces the previous version of the same document (same id),
@@ -361,6 +362,7 @@ class Catalog:
                 row.access_mode = access_mode
             row.text = text
             row.segmented = segmented
+            row.extraction_sig = extraction_sig
             row.page_count = len(page_ids)
             row.indexed_at = None
             row.entities = [EntityRow(text=_clip(e.text, EntityRow.text), label=_clip(e.label, EntityRow.label),
@@ -425,6 +427,10 @@ class Catalog:
             if batch_id is not None:
                 q = q.where(DocumentRow.batch_id == batch_id)
             return list(s.scalars(q))
+
+    def find_document(self, batch_id: int, seq: int) -> DocumentRow | None:
+        with self.session() as s:
+            return s.scalar(select(DocumentRow).where(DocumentRow.batch_id == batch_id, DocumentRow.seq == seq))
 
     def set_document_pdf(self, document_id: int, pdf_path: str) -> None:
         with self.session() as s:

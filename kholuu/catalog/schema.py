@@ -131,6 +131,9 @@ class DocumentRow(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     # stored once so index rebuilds need not re-segment a million pages
     segmented: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # hash of the extraction code and data that produced the fields: a re-run
+    # with unchanged pages and unchanged extraction skips the work
+    extraction_sig: Mapped[str | None] = mapped_column(String(64), nullable=True)
     pdf_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     indexed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
