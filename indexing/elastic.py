@@ -8,10 +8,14 @@ Why it looks like this:
   embedded index use) joined by spaces, in an exact form (lower case, accents
   kept) and a folded form, with the ``whitespace`` analyzer. Query terms are
   the same tokens, so both sides always agree on what a word is.
-* One Elasticsearch document per catalog document, its pages ``nested``. Hits,
-  totals and facet counts are then documents (no collapse, no approximate
-  cardinality); "all words" means all words of the document, as in the
-  embedded backend; matching pages come back as nested inner hits.
+* One Elasticsearch document per catalog document, as one row per document in
+  the embedded index: hits, totals and facet counts are documents (no collapse,
+  no approximate cardinality), "all words" means all words of the document and
+  a phrase may run over a page break. The body is indexed as one field; the
+  pages are kept in ``_source`` only, and the best page, hit pages and snippet
+  of the few returned documents are found in Python by the shared
+  ``indexing.snippets`` on the stored original text. (Nested pages were
+  measured: scoring through block joins cost 3-10x more per query.)
 * Ranking follows the embedded backend's tiers: documents matching every
   accented term exactly, then documents with the typed words as a phrase,
   then BM25 (constant-score tiers far above any BM25 value).
@@ -45,13 +49,11 @@ from kholuu.textnorm import exact_form, folded_form, has_diacritics, normalize
 if TYPE_CHECKING:
     from kholuu.settings import Settings
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 REFRESH_INTERVAL = "1s"
 SORTS = ("relevance", "date_asc", "date_desc")
 MAX_LIMIT = 1000
 FACET_LIMIT = 20
-PAGE_OVERLAP = 16          # words of the next page indexed with a page (phrases over the break)
-PAGES_PER_HIT = 10          # matching pages fetched per result document
 BULK_CHUNK = 500
 BULK_WORKERS = 2           # concurrent bulk streams (see _bulk)
 ENTITY_FACETS = {"person": "PER", "organization": "ORG", "place": "LOC"}
@@ -68,14 +70,13 @@ def index_body() -> dict[str, Any]:
     exact = {**words, "norms": False}   # only filters (tiers, exclusions): no length norms needed
     kw = {"type": "keyword"}
     return {
-        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": REFRESH_INTERVAL,
-                     "max_inner_result_window": max(100, PAGES_PER_HIT)},
+        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": REFRESH_INTERVAL},
         "mappings": {
             "_meta": {"kholuu_mapping_version": MAPPING_VERSION},
             "dynamic": "strict",
             # the search forms are indexed but not stored: _source keeps only
             # what hits and snippets show
-            "_source": {"excludes": ["pages.exact", "pages.folded", "meta_exact", "meta_folded", "seg"]},
+            "_source": {"excludes": ["body_exact", "body_folded", "meta_exact", "meta_folded", "seg"]},
             "properties": {
                 "doc_id": {"type": "long"},
                 "fonds": kw, "fonds_name": {"type": "keyword", "index": False},   # doc values: the fonds facet label
@@ -89,16 +90,11 @@ def index_body() -> dict[str, Any]:
                 "subject": {"type": "text", "index": False},
                 "signer_name": kw, "access_mode": kw,
                 "entities": kw, "PER": kw, "ORG": kw, "LOC": kw,
+                "body_exact": exact, "body_folded": words,
                 "meta_exact": exact, "meta_folded": words,
                 "seg": {"type": "text", "analyzer": "whitespace"},
-                "first_page": {"type": "integer", "index": False},
-                "pages": {"type": "nested", "properties": {
-                    "page_id": {"type": "long", "index": False},
-                    "page_no": {"type": "integer"},
-                    "text": {"type": "text", "index": False},   # normalized original, for snippets
-                    "exact": exact,
-                    "folded": words,
-                }},
+                # page texts (normalized originals) for best page and snippets: stored, not indexed
+                "pages": {"type": "object", "enabled": False},
             },
         },
     }
@@ -137,17 +133,8 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
             entities[label].append(value)
     ordered = sorted(doc.pages, key=lambda p: p.page_no)
     texts = [normalize(p.text or "") for p in ordered]
-    words = [_TOKEN_RE.findall(t.lower()) for t in texts]
-    pages = []
-    for i, (p, text) in enumerate(zip(ordered, texts)):
-        # A sentence runs on over the page break: the next page's first words
-        # are indexed with this page too, so a phrase across the break matches
-        # (as in the embedded index, which joins the pages); hit words and
-        # snippets still come from each page's own text.
-        tail = words[i + 1][:PAGE_OVERLAP] if i + 1 < len(words) else []
-        exact = " ".join(words[i] + tail)
-        pages.append({"page_id": p.page_id, "page_no": p.page_no, "text": text, "exact": exact,
-                      "folded": fold_text(exact)})
+    # the pages joined, as the embedded index does: a phrase may run over a page break
+    body_exact, body_folded = _forms("\n".join(texts))
     tkey, tfold = _key(doc_type)
     ikey, ifold = _key(issuer)
     return {
@@ -159,10 +146,10 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
         "issued_date": doc.issued_date.isoformat() if doc.issued_date else None,
         "year": doc.year, "subject": subject, "signer_name": signer, "access_mode": doc.access_mode,
         "entities": [f"{label}:{value}" for label, value in pairs], **entities,
+        "body_exact": body_exact, "body_folded": body_folded,
         "meta_exact": meta_exact, "meta_folded": meta_folded,
         "seg": " ".join(w for w in (doc.segmented or "").lower().split() if "_" in w),
-        "first_page": pages[0]["page_no"] if pages else None,
-        "pages": pages,
+        "pages": [{"page_id": p.page_id, "page_no": p.page_no, "text": t} for p, t in zip(ordered, texts)],
     }
 
 
@@ -171,21 +158,16 @@ def _phrase(field: str, tokens: Sequence[str]) -> dict:
     return {"match_phrase": {field: {"query": " ".join(tokens)}}}
 
 
-def _term_query(term: Term, *, exact: bool, body: bool = True, meta: bool = True) -> dict:
-    """A term anywhere in the document: on a page (nested) or in the metadata.
+def _term_query(term: Term, *, exact: bool) -> dict:
+    """A term anywhere in the document: in its pages or in its metadata.
 
     ``exact`` matches a term typed with accents on the exact form only.
     """
     use_exact = exact and term.has_diacritics
     toks = term.tokens if use_exact else term.folded
     suffix = "exact" if use_exact else "folded"
-    should: list[dict] = []
-    if body:
-        should.append({"nested": {"path": "pages", "score_mode": "max",
-                                  "query": _phrase(f"pages.{suffix}", toks)}})
-    if meta:
-        should.append(_phrase(f"meta_{suffix}", toks))
-    return should[0] if len(should) == 1 else {"bool": {"should": should, "minimum_should_match": 1}}
+    return {"bool": {"should": [_phrase(f"body_{suffix}", toks), _phrase(f"meta_{suffix}", toks)],
+                     "minimum_should_match": 1}}
 
 
 def _all_groups(parsed: ParsedQuery, *, exact: bool) -> list[dict]:
@@ -245,27 +227,13 @@ def build_filters(query: SearchQuery) -> list[dict]:
     return filters
 
 
-def _inner_hits(size: int, sort: list | None = None) -> dict:
-    spec: dict[str, Any] = {"name": "pages", "size": size,
-                            "_source": ["pages.page_no", "pages.page_id", "pages.text"]}
-    if sort:
-        spec["sort"] = sort
-    return spec
-
-
 def build_query(parsed: ParsedQuery | None, filters: list[dict]) -> dict:
     """The whole Elasticsearch query for a parsed query (``None``: browse)."""
     if parsed is None:
-        # every document passing the filters; its first pages for the snippet
-        first = {"nested": {"path": "pages", "score_mode": "none", "query": {"match_all": {}},
-                            "inner_hits": _inner_hits(3, [{"pages.page_no": "asc"}])}}
-        return {"bool": {"filter": filters, "should": [first]}}
-    must = _all_groups(parsed, exact=False)
+        return {"bool": {"filter": filters}}     # browse: every document passing the filters
+    must = _all_groups(parsed, exact=False)      # BM25 on the folded forms
     must_not = [_term_query(t, exact=True) for t in parsed.excluded]
-    # pages with any positive term: the candidates for best page and hit pages
-    any_term = {"bool": {"should": [_phrase("pages.folded", t.folded) for t in parsed.terms]}}
-    should: list[dict] = [{"nested": {"path": "pages", "score_mode": "max", "query": any_term,
-                                      "inner_hits": _inner_hits(PAGES_PER_HIT)}}]
+    should: list[dict] = []
     if parsed.has_diacritics:
         should.append({"constant_score": {"filter": {"bool": {"must": _all_groups(parsed, exact=True)}},
                                           "boost": EXACT_TIER}})
@@ -509,11 +477,6 @@ class ElasticBackend:
         self.es.close()
 
     # -- searching ------------------------------------------------------------
-    def _all_pages(self, doc_id: str) -> list[IndexPage]:
-        resp = self._call("get", self.es.get, index=self.alias, id=doc_id,
-                          source_includes=["pages.page_no", "pages.page_id", "pages.text"])
-        return _pages(resp["_source"].get("pages", []))
-
     def parse(self, text: str) -> ParsedQuery:
         return expand_query(parse_query(text))
 
@@ -532,12 +495,12 @@ class ElasticBackend:
             "sort": build_sort(query.sort, parsed is None),
             "from_": query.offset, "size": min(query.limit, MAX_LIMIT),
             "track_total_hits": True, "track_scores": True,
-            "source": {"excludes": ["pages"]},
+            "source": True,       # metadata and page texts (the search forms are not stored)
         }
         if query.facets:
             body["aggs"] = build_aggs()
         resp = self._call("search", self.es.search, index=self.alias, **body)
-        hits = [_hit(h, parsed, self._all_pages) for h in resp["hits"]["hits"]]
+        hits = [_hit(h, parsed) for h in resp["hits"]["hits"]]
         facets = _facets(resp.get("aggregations") or {}) if query.facets else {}
         return SearchResult(total=int(resp["hits"]["total"]["value"]), hits=hits, facets=facets,
                             took_ms=(time.perf_counter() - started) * 1000)
@@ -548,26 +511,17 @@ def _pages(objs: Iterable[dict]) -> list[IndexPage]:
                    for p in objs), key=lambda p: p.page_no)
 
 
-def _hit(h: dict, parsed: ParsedQuery | None, all_pages: Callable[[str], list[IndexPage]]) -> Hit:
+def _hit(h: dict, parsed: ParsedQuery | None) -> Hit:
+    """A result document: best page, hit pages and snippet from its stored pages."""
     src = h["_source"]
-    inner = (h.get("inner_hits") or {}).get("pages", {}).get("hits", {}).get("hits", [])
-    pages = _pages(p["_source"] for p in inner)
-    found = document_hits(pages, parsed, fallback=src.get("subject") or "")
-    if parsed is not None and not found.pages and not src.get("subject") and src.get("first_page") is not None \
-            and (not pages or pages[0].page_no != src["first_page"]):
-        # rare: no page hit of its own and no subject: the snippet is the start
-        # of the first page, which the inner hits did not bring
-        found = document_hits(all_pages(h["_id"]), parsed, fallback="")
-    # no page has a hit of its own (metadata match, phrase across a page
-    # break): cite the document's first page, as the embedded index does
-    best = found.best_page if found.pages else src.get("first_page")
+    found = document_hits(_pages(src.get("pages") or []), parsed, fallback=src.get("subject") or "")
     score = h.get("_score")
     return Hit(id=int(src["doc_id"]), doc_type=src.get("doc_type"), number_symbol=src.get("number_symbol"),
                issued_date=date.fromisoformat(src["issued_date"]) if src.get("issued_date") else None,
                subject=src.get("subject"), issuer=src.get("issuer"), fonds=src["fonds"],
                fonds_name=src.get("fonds_name") or "", register=src.get("register"),
                file_number=src.get("file_number"), score=round(float(score or 0.0), 4),
-               snippet=found.snippet, best_page=best, pages=found.pages)
+               snippet=found.snippet, best_page=found.best_page, pages=found.pages)
 
 
 def _facets(aggs: dict) -> dict[str, list[FacetValue]]:
