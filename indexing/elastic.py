@@ -25,8 +25,8 @@ Why it looks like this:
 * The index name carries a mapping version and a timestamp behind an alias
   (``settings.elasticsearch_index``): ``rebuild`` writes a fresh index and swaps
   the alias atomically; a failed rebuild leaves the old index in place.
-* Snippets and hit words are computed in Python (``indexing.snippets``) on the
-  stored original page text, so marks land on the words as written.
+* Snippets mark the stored original text, so the words appear as written,
+  diacritics intact, even for an accent-free query.
 """
 
 from __future__ import annotations
