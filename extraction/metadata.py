@@ -41,7 +41,11 @@ def _is_rule(s: str) -> bool:
 
 
 def _clean_line(s: str) -> str:
+    """One text line without markup and without the specks OCR reads as
+    "_", "~", "|" at either end of a line."""
     s = s.replace("__", "").replace("**", "")
+    s = re.sub(r"^[\s_~|`'•]+(?=\S)", "", s)
+    s = re.sub(r"(?<=\S)[\s_~|`'•]+$", "", s)
     return s.strip().strip("|").strip()
 
 
@@ -380,7 +384,7 @@ def _find_issuer(lines: list[str], end: int, skip: set[int]) -> str | None:
     run = [line.strip(" *") for i, line in enumerate(lines[:end])
            if i not in skip and not _is_rule(line) and _is_caps(line) and not _is_mark_line(line)]
     joined = _remove_mottos(" ".join(run))
-    joined = re.sub(r"\s*\*\s*", " ", joined).strip(" -")
+    joined = re.sub(r"\s*\*\s*", " ", joined).strip(" -_~|.,;:")
     if len([c for c in joined if c.isalpha()]) >= 3 and _is_caps(joined):
         return _split_issuer(repair_caps_name(re.sub(r"\s+", " ", joined)))
     return None

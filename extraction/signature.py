@@ -29,6 +29,11 @@ _TITLE_RE = re.compile(
 _SIGNED_NOTE_RE = re.compile(r"^\(?\s*(Đã ký|đã ký|Ký|ký tên|Đã ký và đóng dấu|Chữ ký|Ký, ghi rõ)[^)]*\)?\.?$")
 
 
+def _unbullet(line: str) -> str:
+    """A speck before a line is read as a dash: "- Nguyễn Minh Dũng"."""
+    return re.sub(r"^[-–~]\s*", "", line)
+
+
 def _name_words(s: str) -> bool:
     words = s.split()
     if not 2 <= len(words) <= 5:
@@ -75,7 +80,7 @@ def find_signer(lines: list[str], body_start: int) -> Signer | None:
     n = len(lines)
     # 1. a name line preceded by caps title lines (the ordinary layout)
     for i in range(n - 1, body_start, -1):
-        line = lines[i]
+        line = _unbullet(lines[i])
         name = line if _name_words(line.rstrip(".")) else None
         used = {i}
         if i > 0 and len(line.split()) in (1, 2, 3) and len(lines[i - 1].split()) == 1 \
@@ -88,8 +93,15 @@ def find_signer(lines: list[str], body_start: int) -> Signer | None:
             used.add(j)
             j -= 1
         caps: list[str] = []
-        while j > body_start and _is_caps(lines[j]) and not lines[j].startswith("-") and len(caps) < 6:
-            caps.insert(0, lines[j])
+        while j > body_start and _is_caps(lines[j]) and len(caps) < 6:
+            if lines[j].startswith(("-", "–", "~")):
+                # a recipient in capitals, or a title behind a speck read as a dash
+                bare = _unbullet(lines[j])
+                if not (_AUTH_RE.match(bare) or _TITLE_RE.fullmatch(bare)):
+                    break
+                caps.insert(0, bare)
+            else:
+                caps.insert(0, lines[j])
             used.add(j)
             j -= 1
         if not caps:
@@ -138,8 +150,9 @@ def find_recipients(lines: list[str], signer: Signer | None) -> tuple[list[str],
     first = re.sub(r"^(Nơi nhận|NƠI NHẬN)\s*:?\s*", "", lines[start]).strip()
     candidates = [first] if first and not _is_caps(first) else []
     for j in range(start + 1, min(len(lines), start + 40)):
-        if signer and j in signer.lines_used and not lines[j].startswith(("-", "+", "•")):
-            break
+        if signer and j in signer.lines_used and (
+                _unbullet(lines[j]) == signer.name or _is_caps(_unbullet(lines[j]))):
+            break  # the signature block has begun
         candidates.append(lines[j])
         used.add(j)
     for raw in candidates:
@@ -164,5 +177,5 @@ def find_recipients(lines: list[str], signer: Signer | None) -> tuple[list[str],
             items.append(line)
         else:
             items[-1] = items[-1] + " " + line
-    cleaned = [re.sub(r"[;,.]+$", "", it).strip() for it in items]
+    cleaned = [re.sub(r"[\s;,.\-_]+$", "", it).strip() for it in items]
     return [c for c in cleaned if c], used

@@ -285,3 +285,13 @@ def test_ocr_diacritic_slips_in_number_date_and_heading():
     assert m.doc_type == "Chỉ thị" and m.subject == "về công tác dân vận"
     # a one-syllable heading is not recovered from its accent-free form
     assert extract_metadata("THỦ TƯỚNG CHÍNH PHỦ\nSố: 1/CĐ-TTg").doc_type == "Công điện"
+
+
+def test_ocr_specks_around_lines_and_before_the_signature():
+    text = ("ỦY BAN NHÂN DÂN\nTỈNH THÁI BÌNH _\nSố: 20/2019/NQ-HĐND\n| Thái Bình, ngày 18 tháng 11 năm 2019\n"
+            "NGHỊ QUYẾT\nQUY ĐỊNH MỨC HỌC PHÍ\nCăn cứ Luật Giáo dục.\nNơi nhận:\n- Ủy ban Thường vụ Quốc hội;\n"
+            "- Chính phủ; _\n~Lưu: VT.- ;\n- CHỦ TỊCH\n- Nguyễn Minh Dũng")
+    m = extract_metadata(text)
+    assert m.issuer == "ỦY BAN NHÂN DÂN TỈNH THÁI BÌNH" and m.place == "Thái Bình"
+    assert (m.signer_title, m.signer_name) == ("CHỦ TỊCH", "Nguyễn Minh Dũng")
+    assert m.recipients == ["Ủy ban Thường vụ Quốc hội", "Chính phủ", "Lưu: VT"]
