@@ -1,4 +1,4 @@
-"""``kholuu user add|grant|revoke|list|disable|enable|declassify``: accounts and access.
+"""``kholuu user add|grant|revoke|list|disable|enable|declassify|fonds-default``: accounts and access.
 
 Every change is written to the audit log with the actor ``cli``. Passwords are
 never taken as an argument (they would stay in the shell history and in
@@ -194,6 +194,18 @@ def run_user_declassify(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def run_user_fonds_default(args: argparse.Namespace, settings: Settings) -> int:
+    """The access mode new documents of a fonds start with (existing ones keep theirs)."""
+    catalog, store = _store(settings)
+    try:
+        before = store.set_fonds_default(args.fonds, args.mode.strip().lower(), actor=ACTOR)
+    finally:
+        catalog.dispose()
+    print(f"Phông {args.fonds}: văn bản mới có chế độ {args.mode} (trước đây: {before}); "
+          "văn bản đã có giữ nguyên chế độ")
+    return 0
+
+
 def add_parser(sub: argparse._SubParsersAction, parser_class: type) -> None:
     """The ``kholuu user`` subcommands (called by ``kholuu.cli.build_parser``)."""
     c = sub.add_parser("user", help="users, roles and access grants")
@@ -223,6 +235,10 @@ def add_parser(sub: argparse._SubParsersAction, parser_class: type) -> None:
         u = usub.add_parser(name, help=f"{name} a user (disabling ends their sessions)")
         u.add_argument("username", metavar="USERNAME")
         u.set_defaults(handler=f"kholuu.users_cli:run_user_{name}")
+    u = usub.add_parser("fonds-default", help="the access mode new documents of a fonds start with")
+    u.add_argument("fonds", metavar="CODE")
+    u.add_argument("mode", metavar="MODE", help="public, conditional or secret")
+    u.set_defaults(handler="kholuu.users_cli:run_user_fonds_default")
     u = usub.add_parser("declassify", help="set the day a restricted document becomes public")
     u.add_argument("document", type=int, metavar="DOCUMENT_ID")
     u.add_argument("--on", required=True, metavar="YYYY-MM-DD")

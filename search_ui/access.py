@@ -261,6 +261,7 @@ class Repository:
         changed = self.accounts.make_public(due) if due else []
         if changed:
             indexing.index_documents(self.catalog, backend, changed)   # type: ignore[arg-type]
+            self._overview.clear()
         return changed
 
 

@@ -106,6 +106,25 @@ def test_declassify_now_makes_the_document_public_and_searchable(home: Settings,
     assert code == 0 and doc in [h["id"] for h in json.loads(out)["hits"]]
 
 
+def test_fonds_default_applies_to_new_documents(home: Settings, monkeypatch, capsys) -> None:
+    code, out, _ = _run(monkeypatch, capsys, "user", "fonds-default", "F01", "conditional")
+    assert code == 0 and "public" in out
+    assert _mode_of_new_document(home) == "conditional"
+    code, _, err = _run(monkeypatch, capsys, "user", "fonds-default", "F01", "open")
+    assert code == 2 and "unknown access mode 'open'" in err
+
+
+def _mode_of_new_document(settings: Settings) -> str:
+    catalog = Catalog(settings.database_url)
+    batch = catalog.create_batch("F01", "/test/default")
+    pid = catalog.upsert_page(batch.id, 1, "a.png", 1, text="x", status="ocr")
+    doc = catalog.upsert_document(batch.id, 1, [pid], "x", DocumentMetadata(), [])
+    with catalog.session() as s:
+        mode = s.get(DocumentRow, doc).access_mode
+    catalog.dispose()
+    return mode
+
+
 def test_audit_log_refuses_update_and_delete(catalog: Catalog) -> None:
     store = AccessStore(catalog)
     store.audit("nva", "search", "nông thôn", "")

@@ -257,6 +257,21 @@ class AccessStore:
             if row is not None:
                 s.delete(row)
 
+    # -- fonds defaults ---------------------------------------------------------
+    def set_fonds_default(self, code: str, mode: str, *, actor: str = "cli") -> str:
+        """The mode new documents of a fonds start with. Returns the previous one."""
+        from kholuu.access import MODES
+
+        if mode not in MODES:
+            raise CatalogError(f"unknown access mode {mode!r}: expected one of {', '.join(MODES)}")
+        with self.catalog.session() as s:
+            fonds = s.scalar(select(FondsRow).where(FondsRow.code == code))
+            if fonds is None:
+                raise CatalogError(f"unknown fonds {code!r} (see `kholuu fonds list`)")
+            before, fonds.default_access = fonds.default_access, mode
+            self._audit(s, actor, "fonds_default", f"fonds {code}", f"{before} → {mode}")
+            return before
+
     # -- declassification -----------------------------------------------------
     def set_declassification(self, document_id: int, on: date, *, actor: str = "cli") -> None:
         with self.catalog.session() as s:
