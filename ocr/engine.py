@@ -107,7 +107,12 @@ def _without_frame(ink_crop: np.ndarray) -> np.ndarray:
 
 
 def read_marks(rgb: np.ndarray, mask: np.ndarray, options: OcrOptions, what: Path) -> list[str]:
-    """Read red stamps (MẬT, KHẨN, ...) from the red ink alone: black on white."""
+    """Read red stamps (MẬT, KHẨN, ...) from the red ink alone: black on white.
+
+    Only wide regions are read (a secrecy or urgency stamp is a word or two in a
+    frame; a round seal is not a mark), all in one Tesseract call: the candidate
+    crops are stacked into one small image, scaled so the stamp text is ~48 px high.
+    """
     import cv2
 
     if mask is None or mask.sum() < 200:
@@ -115,20 +120,30 @@ def read_marks(rgb: np.ndarray, mask: np.ndarray, options: OcrOptions, what: Pat
     ink = np.where(mask, 0, 255).astype(np.uint8)
     joined = cv2.dilate(mask.astype(np.uint8), np.ones((25, 25), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    regions = sorted(range(1, n), key=lambda i: -stats[i, cv2.CC_STAT_AREA])[:4]
-    found: list[str] = []
-    for i in regions:
+    crops = []
+    for i in sorted(range(1, n), key=lambda i: -stats[i, cv2.CC_STAT_AREA])[:4]:
         x, y, w, h = (int(v) for v in stats[i, :4])
-        if w < 40 or h < 20:
+        if w < 40 or h < 20 or w < 1.4 * h:
             continue
         crop = _without_frame(ink[y:y + h, x:x + w])
-        words = tesseract.image_to_words(crop, lang=options.lang, psm=6, dpi=300, timeout_s=options.timeout_s,
-                                         tessdata_dir=options.tessdata_dir, what=what)
-        folded = " ".join(fold(normalize(w.text)).upper() for w in words if w.conf >= 30)
-        folded = f" {''.join(c if c.isalnum() else ' ' for c in folded)} "
-        for key, mark in MARKS:
-            if f" {key} " in folded and not any(key in fold(m) for m in found):
-                found.append(mark)
+        scale = min(1.0, 160 / crop.shape[0])
+        if scale < 1.0:
+            crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        crops.append(crop)
+    if not crops:
+        return []
+    width = max(c.shape[1] for c in crops)
+    sheet = np.vstack([cv2.copyMakeBorder(c, 0, 20, 0, width - c.shape[1], cv2.BORDER_CONSTANT, value=255)
+                       for c in crops])
+    words = tesseract.image_to_words(sheet, lang=options.lang, psm=6, dpi=300, timeout_s=options.timeout_s,
+                                     tessdata_dir=options.tessdata_dir, what=what)
+    folded = " ".join(fold(normalize(w.text)).upper() for w in words if w.conf >= 30)
+    folded = f" {''.join(c if c.isalnum() else ' ' for c in folded)} "
+    found: list[str] = []
+    for key, mark in MARKS:
+        if f" {key} " in folded and not any(key in fold(m) for m in found):
+            found.append(mark)
+            folded = folded.replace(f" {key} ", " ")
     return found
 
 

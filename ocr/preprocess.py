@@ -66,16 +66,23 @@ def _small(gray: np.ndarray, max_side: int = 1000) -> tuple[np.ndarray, float]:
     return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
 
 
+def _percentiles(gray: np.ndarray, ps: list[float]) -> list[float]:
+    """Percentiles of a uint8 image from its histogram (much faster than sorting)."""
+    hist = np.bincount(gray.ravel(), minlength=256).cumsum()
+    total = hist[-1]
+    return [float(np.searchsorted(hist, total * p / 100.0)) for p in ps]
+
+
 def _ink_mask(gray: np.ndarray) -> np.ndarray:
     _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     return binary
 
 
-def color_masks(rgb: np.ndarray, hsv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def color_masks(rgb: np.ndarray, hsv: np.ndarray | None = None, min_sat: int = 60) -> tuple[np.ndarray, np.ndarray]:
     """Boolean masks of saturated red and blue pixels (stamps, seals, blue ink)."""
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV) if hsv is None else hsv
     h, s, v = cv2.split(hsv)
-    coloured = (s >= 60) & (v >= 70)
+    coloured = (s >= min_sat) & (v >= 70)
     red = coloured & ((h <= 10) | (h >= 160))
     blue = coloured & (h >= 95) & (h <= 135)
     return red, blue
@@ -141,8 +148,8 @@ def measure(img: np.ndarray, dpi: int | None) -> ImageProperties:
     detail, _ = _small(gray, 1800)
     small, _ = _small(detail)
     detail = cv2.medianBlur(detail, 3)
-    paper = float(np.median(detail))
-    contrast = paper - float(np.percentile(detail, 0.3))
+    paper, darkest = _percentiles(detail, [50, 0.3])
+    contrast = paper - darkest
     ink = float((detail < paper - max(25.0, contrast * 0.5)).mean()) if contrast >= 25 else 0.0
     blank = contrast < 25 or ink < 0.0003
     is_color = img.ndim == 3
@@ -154,7 +161,7 @@ def measure(img: np.ndarray, dpi: int | None) -> ImageProperties:
     binary_small = _ink_mask(small)
     background = cv2.medianBlur(cv2.resize(small, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA), 9) \
         if min(small.shape) >= 40 else small
-    b_lo, b_hi = np.percentile(background, [5, 95])
+    b_lo, b_hi = _percentiles(background, [5, 95])
     unevenness = float(b_hi - b_lo)
     speckle = 0.0
     vertical = False
@@ -213,22 +220,38 @@ def suppress_stamps(img: np.ndarray, *, red: bool = True, blue: bool = False) ->
 
     A stamp pixel's gray becomes its brightest channel, so red ink fades to near
     white while black text under the seal (dark in every channel) stays dark.
-    ``data['mask']`` keeps the stamp mask for stamp reading.
+    Coloured regions are found on a small copy and only they are processed at
+    full resolution (stamps cover a few percent of a page). ``data['mask']``
+    keeps the red mask (original coordinates) for reading the stamps.
     """
     gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
-    red_mask, blue_mask = color_masks(img, hsv)
-    mask = (red_mask if red else np.zeros_like(red_mask)) | (blue_mask if blue else np.zeros_like(blue_mask))
-    bright = hsv[..., 2]  # V = the brightest channel
-    out = gray.copy()
-    lifted = cv2.add(bright, 40)
-    # with the anti-aliased stamp edges: faint tinted pixels next to the stamp
-    halo = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    replace = mask | (halo & (hsv[..., 1] >= 30) & (bright >= 120))
-    np.copyto(out, lifted, where=replace)
-    share = float(mask.mean())
+    h, w = gray.shape
+    scale = min(1.0, 800 / max(h, w))
+    small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else img
+    red_s, blue_s = color_masks(small, min_sat=35)  # thin strokes are paler after averaging
+    found = (red_s if red else np.zeros_like(red_s)) | (blue_s if blue else np.zeros_like(blue_s))
+    found = cv2.dilate(found.astype(np.uint8), np.ones((5, 5), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(found, connectivity=8)
+    red_full = np.zeros((h, w), dtype=bool)
+    replaced = 0
+    for i in range(1, n):
+        x, y, bw, bh = (int(v) for v in stats[i, :4])
+        x0, y0 = max(0, int(x / scale) - 8), max(0, int(y / scale) - 8)
+        x1, y1 = min(w, int((x + bw) / scale) + 8), min(h, int((y + bh) / scale) + 8)
+        crop = img[y0:y1, x0:x1]
+        hsv = cv2.cvtColor(crop, cv2.COLOR_RGB2HSV)
+        red_mask, blue_mask = color_masks(crop, hsv)
+        mask = (red_mask if red else np.zeros_like(red_mask)) | (blue_mask if blue else np.zeros_like(blue_mask))
+        bright = hsv[..., 2]  # V = the brightest channel
+        lifted = cv2.add(bright, 40)
+        # with the anti-aliased stamp edges: faint tinted pixels next to the stamp
+        halo = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        replace = mask | (halo & (hsv[..., 1] >= 30) & (bright >= 120))
+        np.copyto(gray[y0:y1, x0:x1], lifted, where=replace)
+        red_full[y0:y1, x0:x1] |= red_mask
+        replaced += int(np.count_nonzero(mask))
     colours = "+".join(c for c, on in (("red", red), ("blue", blue)) if on)
-    return Step(out, f"suppress_stamps({colours}, {share:.2%})", data={"mask": red_mask if red else mask})
+    return Step(gray, f"suppress_stamps({colours}, {replaced / (h * w):.2%})", data={"mask": red_full})
 
 
 def clean_borders(gray: np.ndarray) -> Step:
@@ -257,9 +280,12 @@ def clean_borders(gray: np.ndarray) -> Step:
 
 
 def upscale(img: np.ndarray, from_dpi: int, to_dpi: int) -> Step:
-    """Resample to ``to_dpi`` (cubic) — before binarization, to keep diacritics."""
+    """Resample to ``to_dpi`` before any binarization, to keep diacritics.
+
+    Lanczos measured best (bench: 91 dpi phone photo CER 9.6% → 6.5%; cubic 9.6%).
+    """
     scale = min(4.0, to_dpi / max(1, from_dpi))
-    out = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    out = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_LANCZOS4)
     sy, sx = out.shape[0] / img.shape[0], out.shape[1] / img.shape[1]
     return Step(out, f"upscale({from_dpi}→{to_dpi} dpi, ×{scale:.2f})", np.diag([sx, sy, 1.0]))
 
@@ -294,8 +320,9 @@ def estimate_skew(gray: np.ndarray, limit: float = 6.0) -> float:
     return float(max(fine, key=lambda a: _score_points(ys, xs, float(a))))
 
 
-def deskew(img: np.ndarray, angle: float | None = None, min_angle: float = 0.15) -> Step:
-    """Rotate by the measured skew (no-op when it is below ``min_angle``)."""
+def deskew(img: np.ndarray, angle: float | None = None, min_angle: float = 0.5) -> Step:
+    """Rotate by the measured skew (no-op below ``min_angle``: Tesseract reads a
+    page tilted by less than half a degree as well, and the rotation costs time)."""
     angle = estimate_skew(_gray(img)) if angle is None else angle
     if abs(angle) < min_angle:
         return Step(img, f"deskew(skipped, {angle:+.2f}°)", data={"angle": angle})
@@ -318,10 +345,11 @@ def flatten_illumination(gray: np.ndarray) -> Step:
 
 def stretch_contrast(gray: np.ndarray) -> Step:
     """Map the 1st–99.5th percentile to full range: faded typewriter ink."""
-    lo, hi = np.percentile(gray, [1, 99.5])
+    lo, hi = _percentiles(gray, [1, 99.5])
     if hi - lo < 1:
         return Step(gray, "stretch_contrast(skipped)")
-    out = np.clip((gray.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+    lut = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+    out = cv2.LUT(gray, lut)
     return Step(out, f"stretch_contrast({lo:.0f}..{hi:.0f})")
 
 
