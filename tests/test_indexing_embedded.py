@@ -288,3 +288,24 @@ def test_embedded_broad_queries_order_each_tier_by_date(tmp_path: Path):
         assert ids(run(b, "nông thôn mới"))[0] == 1
     finally:
         b.close()
+
+
+def test_embedded_rebuild_is_all_or_nothing(tmp_path: Path):
+    from indexing.embedded import EmbeddedBackend
+
+    b = EmbeddedBackend(tmp_path / "rebuild.sqlite")
+    try:
+        b.index(CORPUS)
+
+        def failing():
+            yield CORPUS[0]
+            yield CORPUS[1]
+            raise RuntimeError("catalog went away")
+
+        with pytest.raises(RuntimeError):
+            b.rebuild(failing())
+        assert b.count() == len(CORPUS) and run(b, "nông thôn mới").total == 2   # the old index stays
+        assert b.rebuild(CORPUS[:2]) == 2 and b.count() == 2
+        assert set(ids(run(b, "nông thôn mới"))) == {1, 2}
+    finally:
+        b.close()
