@@ -39,9 +39,9 @@ def _clean_bench():
 
 
 def _printed(value: str, gt: str) -> bool:
-    """Is the reference value (or its last word) on the available pages?"""
-    key = fold(normalize(value)).lower().split()
-    return bool(key) and key[-1] in fold(normalize(gt)).lower()
+    """Is the reference value (the signer's full name) on the available pages?"""
+    key = " ".join(fold(normalize(value)).lower().split())
+    return bool(key) and key in " ".join(fold(normalize(gt)).lower().split())
 
 
 def main(argv: list[str]) -> int:

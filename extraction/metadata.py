@@ -79,7 +79,7 @@ def _is_motto_line(s: str) -> bool:
 # --------------------------------------------------------------------------- number and symbol
 
 # "Số" as printed, with the OCR confusions of its tone mark ("Sổ", "Sô"), or "SỐ:" in capitals
-_NUMBER_LINE_RE = re.compile(r"(?:(?:^|(?<=\s))S[ốôổỗộ]|^SỐ(?=\s*:))\s*[:.]?\s*(?P<rest>.*)$")
+_NUMBER_LINE_RE = re.compile(r"(?:(?:^|(?<=\s))S[ốôổỗộóò]|^SỐ(?=\s*:))\s*[:.]?\s*(?P<rest>.*)$")
 _PARTY_RE = re.compile(r"^(?P<num>\d+)?-(?P<type>[A-Za-zĐđ]+)/(?P<organ>[A-Za-zĐđƯưƠơ&]+(?:-[A-Za-zĐđƯư&]+)*)$")
 _STATE_RE = re.compile(
     r"^(?P<num>\d+)(?P<year>/\d{4})?/(?P<type>[A-Za-zĐđ&]+)(?:-(?P<organ>[A-Za-zĐđ&0-9]+(?:-[A-Za-zĐđ&0-9]+)*))?$")
@@ -157,7 +157,16 @@ def _find_number(lines: list[str], limit: int) -> _Number | None:
 
 # --------------------------------------------------------------------------- place and date
 
-_DATE_RE = re.compile(r"ngay\s*(?P<d>\d{1,2})?\s*thang\s*(?P<m>\d{1,2})?\s*nam\s*(?P<y>\d{4})")
+# digits as OCR reads them in a date, often stamped by the e-signature system in
+# another font: I, l, |, J for 1, O for 0, S for 5 ("ngày I7tháng 7", "ngày J6",
+# "tháng Š"); only between the date words, where nothing else can stand
+_DATE_RE = re.compile(
+    r"ngay\s*(?P<d>[\dilo|js]{1,2})?\s*thang\s*(?P<m>[\dilo|js]{1,2})?\s*nam\s*(?P<y>[\dilo|]{4})")
+_OCR_DIGITS = str.maketrans("ilo|js", "110115")
+
+
+def _ocr_int(s: str) -> int:
+    return int(s.translate(_OCR_DIGITS))
 
 
 def date_search(s: str) -> re.Match[str] | None:
@@ -173,6 +182,25 @@ class _Dated:
     date: date | None
     lines_used: tuple[int, ...]
     conf: float
+
+
+def _trailing_place(s: str) -> str:
+    """The place name that ends ``s``: its trailing title-case words.
+
+    Two columns read across put the number or the issuer before the place
+    ("Số: 4378 /SCT -CN Lào Cai", "TỈNH ỦY THÁI BÌNH Thái Bình"); a place name
+    is the run of capitalized words (and "phố" of "Thành phố") at the end.
+    """
+    words = s.split()
+    out: list[str] = []
+    for w in reversed(words):
+        bare = w.strip(".,;:")
+        if bare.isalpha() and ((bare[0].isupper() and (len(bare) == 1 or bare[1:].islower()))
+                               or (bare in ("phố", "xã", "trấn") and out)):
+            out.insert(0, bare)
+            continue
+        break
+    return " ".join(out)
 
 
 def _find_date(lines: list[str], limit: int, skip: set[int]) -> _Dated | None:
@@ -195,10 +223,7 @@ def _find_date(lines: list[str], limit: int, skip: set[int]) -> _Dated | None:
             # a header date line always reads "<place>, ngày ..."; the body's dates do not
             if before and not re.search(r"(?:^|\s)S[ốô]\s*[:.]?", before):
                 continue
-        place = before.rstrip(",").strip()
-        # two-column linearization: "Số 08-CT/TU Thái Bình, ngày ..." keeps only the place
-        place = re.sub(r"^.*?S[ốô]\s*[:.]?\s*\S*\s*", "", place) if re.search(r"S[ốô]\s*[:.]?\s*\S*[-/]", place) else place
-        place = _remove_mottos(place) if _is_caps(place) else place
+        place = _trailing_place(before.rstrip(",").strip())
         prev = lines[i - 1] if i > 0 and (i - 1) not in skip else ""
         if not place and prev.endswith(",") and len(prev) <= 40 and not _is_caps(prev):
             place = prev  # "Thành phố Huế,\nngày 18 tháng 11 năm 2025"
@@ -214,7 +239,7 @@ def _find_date(lines: list[str], limit: int, skip: set[int]) -> _Dated | None:
         conf = 0.0
         if m.group("d") and m.group("m"):
             try:
-                d = date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+                d = date(_ocr_int(m.group("y")), _ocr_int(m.group("m")), _ocr_int(m.group("d")))
                 conf = 0.95
             except ValueError:
                 d = None
@@ -352,6 +377,9 @@ def _issuer_vocabulary() -> list[str]:
     words |= {"BAN CHẤP HÀNH TRUNG ƯƠNG", "ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN", "TUYÊN GIÁO", "DÂN VẬN",
               "TỔ CHỨC", "KIỂM TRA", "VĂN PHÒNG", "ĐẢNG BỘ", "TỈNH ỦY", "HUYỆN ỦY", "THÀNH ỦY", "ĐẢNG ỦY",
               "THÀNH PHỐ", "NỘI CHÍNH", "KINH TẾ", "CHÍNH PHỦ"}
+    for p in list(g.places):  # "TĨNH LÀO CAI" read for "TỈNH LÀO CAI"
+        for unit in ("TỈNH", "THÀNH PHỐ", "HUYỆN", "UBND TỈNH", "UBND HUYỆN", "ĐẢNG BỘ TỈNH", "TỈNH ỦY", "HUYỆN ỦY"):
+            words.add(f"{unit} {p.upper()}")
     # one syllable is too little evidence ("TĨNH" in "HÀ TĨNH" is not "TỈNH")
     return sorted((w for w in words if " " in w), key=len, reverse=True)
 
@@ -381,10 +409,17 @@ def _find_issuer(lines: list[str], end: int, skip: set[int]) -> str | None:
     linearized ("UBND TỈNH LÀO CAI / CỘNG HOÀ ... / SỞ NÔNG NGHIỆP ..."), so the
     caps lines are joined first and the known headings removed afterwards.
     """
-    run = [line.strip(" *") for i, line in enumerate(lines[:end])
-           if i not in skip and not _is_rule(line) and _is_caps(line) and not _is_mark_line(line)]
+    run = []
+    for i, line in enumerate(lines[:end]):
+        if i in skip or _is_rule(line) or _is_mark_line(line):
+            continue
+        # columns read across: "SỞ CÔNG THƯƠNG Độc lập - Tự do - Hạnh phúc"
+        bare = line if _is_caps(line) else _remove_mottos(line)
+        if bare and _is_caps(bare):
+            run.append(bare.strip(" *"))
     joined = _remove_mottos(" ".join(run))
-    joined = re.sub(r"\s*\*\s*", " ", joined).strip(" -_~|.,;:")
+    joined = re.sub(r"\s*\*\s*", " ", joined)
+    joined = re.sub(r"(?<=\s)[_~|]+(?=\s)", " ", joined).strip(" -_~|.,;:")  # OCR specks between words
     if len([c for c in joined if c.isalpha()]) >= 3 and _is_caps(joined):
         return _split_issuer(repair_caps_name(re.sub(r"\s+", " ", joined)))
     return None

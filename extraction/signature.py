@@ -13,6 +13,14 @@ import re
 from dataclasses import dataclass
 
 from extraction.lines import is_caps as _is_caps
+from kholuu.textnorm import fold
+
+_NOI_NHAN_RE = re.compile(r"^\W*n?[oơ]i\s*nh[aâậ]n\s*:?", re.IGNORECASE)  # "Nơi nhận", OCR "ơi nhận"
+
+
+def _noi_nhan(line: str) -> re.Match[str] | None:
+    """"Nơi nhận:" at the start of a line, tolerant of OCR slips; offsets are the line's."""
+    return _NOI_NHAN_RE.match(fold(line))
 
 
 _AUTH_RE = re.compile(r"(?:^|(?<=[\s;:,]))(T/M|TM\.|TM|K/T|KT\.|KT|T/L|TL\.|TL|Q/|TUQ\.|TUQ|Q\.)(?=\s|$)")
@@ -51,20 +59,41 @@ def _trailing_name(line: str) -> str | None:
     return None
 
 
+def _title_variants() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for t in _KNOWN_TITLES:
+        for v in (t, "PHÓ " + t, t + " THƯỜNG TRỰC", "PHÓ " + t + " THƯỜNG TRỰC"):
+            out[fold(v)] = v
+    return out
+
+
+_TITLES_FOLDED = sorted(_title_variants().items(), key=lambda kv: len(kv[0]), reverse=True)
+
+
+def _canonical_title(remainder: str) -> str | None:
+    """The longest known title ending ``remainder``, compared without diacritics,
+    so that OCR's "PHO CHU TỊCH" is "PHÓ CHỦ TỊCH"."""
+    f = fold(remainder)
+    for key, title in _TITLES_FOLDED:
+        if f == key or f.endswith(" " + key):
+            return title
+    return None
+
+
 def _title_from_block(block: str) -> str:
     """The signer's own title from a caps block like "KT. CHỦ TỊCH PHÓ CHỦ TỊCH"."""
     block = re.sub(r"\s+", " ", block).strip(" ,;")
     auths = list(_AUTH_RE.finditer(block))
     remainder = block[auths[-1].end():].strip() if auths else block
-    m = _TITLE_RE.search(remainder)
-    if m and m.group(1) != remainder or (m and not auths):
-        return m.group(1)
+    title = _canonical_title(remainder)
+    if title and (not auths or fold(title) != fold(remainder)):
+        return title
     pho = remainder.rfind(" PHÓ ")
     if pho > 0:
         return remainder[pho + 1:]
-    if m and auths:
-        # "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH": title equals the whole remainder
-        return m.group(1)
+    if title:
+        # "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH": the title is the whole remainder
+        return title
     return block
 
 
@@ -107,15 +136,16 @@ def find_signer(lines: list[str], body_start: int) -> Signer | None:
         if not caps:
             continue
         block = " ".join(caps)
-        if not (_AUTH_RE.search(block) or _TITLE_RE.search(block)):
+        if not (_AUTH_RE.search(block) or _TITLE_RE.search(block) or _canonical_title(block)):
             continue
         return Signer(name.rstrip("."), _title_from_block(block), used, 0.9)
     # 2. two columns read across: "Nơi nhận: T/M BAN THƯỜNG VỤ" / "- Như trên; PHÓ BÍ THƯ" / ... / name
     for i in range(n - 1, body_start, -1):
-        m = re.search(r"(?:Nơi nhận\s*:?\s*)(.+)$", lines[i])
-        if not m or not _is_caps(m.group(1)):
+        m = _noi_nhan(lines[i])
+        rest = lines[i][m.end():].strip() if m else ""
+        if not rest or not _is_caps(rest):
             continue
-        block = [m.group(1).strip()]
+        block = [rest]
         used = {i}
         name = None
         for j in range(i + 1, min(n, i + 20)):
@@ -137,7 +167,7 @@ def find_signer(lines: list[str], body_start: int) -> Signer | None:
 def find_recipients(lines: list[str], signer: Signer | None) -> tuple[list[str], set[int]]:
     start = None
     for i in range(len(lines) - 1, -1, -1):
-        if re.match(r"^(Nơi nhận|NƠI NHẬN)\s*:?", lines[i]):
+        if _noi_nhan(lines[i]):
             start = i
             break
     if start is None:
@@ -147,7 +177,7 @@ def find_recipients(lines: list[str], signer: Signer | None) -> tuple[list[str],
     title_parts = set()
     if signer and signer.title:
         title_parts = {signer.title}
-    first = re.sub(r"^(Nơi nhận|NƠI NHẬN)\s*:?\s*", "", lines[start]).strip()
+    first = lines[start][_noi_nhan(lines[start]).end():].strip()  # type: ignore[union-attr]
     candidates = [first] if first and not _is_caps(first) else []
     for j in range(start + 1, min(len(lines), start + 40)):
         if signer and j in signer.lines_used and (
@@ -169,6 +199,10 @@ def find_recipients(lines: list[str], signer: Signer | None) -> tuple[list[str],
             for part in title_parts:
                 if line.endswith(part):
                     line = line[: -len(part)].rstrip()
+        tail = re.search(r"[;,]\s*([^;,]+)$", line)
+        if tail and (_is_caps(tail.group(1)) and len(tail.group(1).strip()) > 3
+                     or not any(c.isalpha() for c in tail.group(1))):
+            line = line[:tail.start() + 1]  # the signature column read across, or OCR specks
         starts_item = bool(re.match(r"^[-+•–]\s*", line))
         line = re.sub(r"^[-+•–]\s*", "", line).strip()
         if not line:

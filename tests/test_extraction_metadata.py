@@ -295,3 +295,17 @@ def test_ocr_specks_around_lines_and_before_the_signature():
     assert m.issuer == "ỦY BAN NHÂN DÂN TỈNH THÁI BÌNH" and m.place == "Thái Bình"
     assert (m.signer_title, m.signer_name) == ("CHỦ TỊCH", "Nguyễn Minh Dũng")
     assert m.recipients == ["Ủy ban Thường vụ Quốc hội", "Chính phủ", "Lưu: VT"]
+
+
+def test_real_scan_header_read_across_with_stamped_digits():
+    # how Tesseract reads a two-column state header with the e-signature's stamped day/month
+    text = ("ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nTĨNH LÀO CAI Độc lập - Tự do - Hạnh phúc\n"
+            "Số: 4280 /SCT -CN Lào Cai, ngày J6 tháng 7 năm 2026\nV/v hoàn thiện hồ sơ\nKính gửi: Doanh nghiệp.\n"
+            "Nội dung văn bản.\nơi nhận: KT. CHU TỊCH\n- Như trên; ^ %\n- Chủ tịch UBND tỉnh; PHO CHU TỊCH\n"
+            "- Lưu: VT, TH.\nPhan Trung Bá")
+    m = extract_metadata(text)
+    assert m.issuer == "ỦY BAN NHÂN DÂN TỈNH LÀO CAI"
+    assert m.number_symbol == "4280/SCT-CN" and m.place == "Lào Cai"
+    assert m.issued_date == date(2026, 7, 16)
+    assert (m.signer_title, m.signer_name) == ("PHÓ CHỦ TỊCH", "Phan Trung Bá")
+    assert m.recipients == ["Như trên", "Chủ tịch UBND tỉnh", "Lưu: VT, TH"]
