@@ -151,6 +151,17 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     catalog.dispose()
 
 
+_CLIENTS: dict[tuple[int, str], TestClient] = {}
+
+
+def logged_in(world: World, name: str) -> TestClient:
+    """One logged-in client per persona and world, reused by the read-only tests."""
+    key = (id(world), name)
+    if key not in _CLIENTS:
+        _CLIENTS[key] = client_for(world, name)
+    return _CLIENTS[key]
+
+
 def client_for(world: World, name: str) -> TestClient:
     client = TestClient(world.app)
     if name != "anonymous":
@@ -182,7 +193,7 @@ def _no_leak(text: str, name: str, where: str, *, years: bool = True) -> None:
 
 @pytest.mark.parametrize("name", list(PERSONAS))
 def test_search_results_totals_facets_and_snippets(world: World, name: str) -> None:
-    client = client_for(world, name)
+    client = logged_in(world, name)
     want = {world.doc_ids[k] for k in _visible(name)}
     r = client.get("/api/search", params={"q": "nông thôn mới"})
     data = r.json()
@@ -201,7 +212,7 @@ def test_search_results_totals_facets_and_snippets(world: World, name: str) -> N
 
 @pytest.mark.parametrize("name", list(PERSONAS))
 def test_searching_for_what_only_a_hidden_document_holds_looks_like_nothing(world: World, name: str) -> None:
-    client = client_for(world, name)
+    client = logged_in(world, name)
     nothing = client.get("/api/search", params={"q": "Khôngcótừnày"}).json()
     assert nothing["total"] == 0 and nothing["hits"] == []
     for key, words in FORBIDDEN_WORDS.items():
@@ -221,7 +232,7 @@ def test_searching_for_what_only_a_hidden_document_holds_looks_like_nothing(worl
 
 @pytest.mark.parametrize("name", list(PERSONAS))
 def test_urls_by_id_answer_like_a_missing_document(world: World, name: str) -> None:
-    client = client_for(world, name)
+    client = logged_in(world, name)
     missing_doc, missing_page = 987654, 876543
     missing = {
         "doc": client.get(f"/documents/{missing_doc}"), "text": client.get(f"/documents/{missing_doc}/text"),
@@ -252,7 +263,7 @@ def test_urls_by_id_answer_like_a_missing_document(world: World, name: str) -> N
 
 @pytest.mark.parametrize("name", list(PERSONAS))
 def test_home_and_browse_count_only_visible_documents(world: World, name: str) -> None:
-    client = client_for(world, name)
+    client = logged_in(world, name)
     visible = _visible(name)
     home = client.get("/").text
     assert re.search(rf"<strong>{len(visible)}</strong><span>văn bản", home), name
