@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from extraction.lines import is_caps as _is_caps
 from kholuu.textnorm import fold
 
-_NOI_NHAN_RE = re.compile(r"^\W*n?[oơ]i\s*nh[aâậ]n\s*:?", re.IGNORECASE)  # "Nơi nhận", OCR "ơi nhận"
+# "Nơi nhận", and as OCR reads it: "ơi nhận", "4ơi nhận:", "dd nhận:"
+_NOI_NHAN_RE = re.compile(r"^\W*(?:n?[oơ]i\s*nh[aâậ]n\s*:?|\S{1,3}\s*nh[aâậ]n\s*:)", re.IGNORECASE)
 
 
 def _noi_nhan(line: str) -> re.Match[str] | None:
