@@ -308,7 +308,20 @@ def build_documents(batch_id: int, ctx: StageContext) -> DocumentsSummary:
                      f"{metadata.doc_type or '?'} {metadata.number_symbol or ''}".rstrip())
     summary.documents = len(summary.document_ids)
     summary.removed_ids.extend(ctx.catalog.remove_documents_after(batch_id, len(plans)))
+    if summary.removed_ids:
+        unindex(summary.removed_ids, ctx)
     return summary
+
+
+def unindex(document_ids: list[int], ctx: StageContext) -> None:
+    """Documents gone from the catalog leave the index at once (never a stale hit)."""
+    import indexing
+
+    backend = indexing.open_backend(ctx.settings)
+    try:
+        backend.delete(document_ids)
+    finally:
+        backend.close()
 
 
 @lru_cache(maxsize=1)
