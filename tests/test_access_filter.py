@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Iterator
 
 import pytest
