@@ -46,6 +46,10 @@ def _clean_line(s: str) -> str:
     s = s.replace("__", "").replace("**", "")
     s = re.sub(r"^[\s_~|`'•]+(?=\S)", "", s)
     s = re.sub(r"(?<=\S)[\s_~|`'•]+$", "", s)
+    # a speck read as one small letter after a heading or a name: "TRỊ n", "Mai t"
+    m = re.match(r"^(.*\S)\s+[a-zà-ỹđ]$", s)
+    if m and (is_caps(m.group(1)) or all(w[:1].isupper() for w in m.group(1).split())):
+        s = m.group(1)
     return s.strip().strip("|").strip()
 
 

@@ -113,9 +113,9 @@ def find_signer(lines: list[str], body_start: int) -> Signer | None:
         line = _unbullet(lines[i])
         name = line if _name_words(line.rstrip(".")) else None
         used = {i}
-        if i > 0 and len(line.split()) in (1, 2, 3) and len(lines[i - 1].split()) == 1 \
-                and _name_words(lines[i - 1] + " " + line):
-            name, used = lines[i - 1] + " " + line, {i - 1, i}  # "Bùi\nXuân Cường"
+        prev = _unbullet(lines[i - 1]) if i > 0 else ""
+        if prev and len(line.split()) in (1, 2, 3) and len(prev.split()) == 1 and _name_words(prev + " " + line):
+            name, used = prev + " " + line, {i - 1, i}  # "Bùi\nXuân Cường"
         if name is None:
             continue
         j = min(used) - 1

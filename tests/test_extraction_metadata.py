@@ -309,3 +309,12 @@ def test_real_scan_header_read_across_with_stamped_digits():
     assert m.issued_date == date(2026, 7, 16)
     assert (m.signer_title, m.signer_name) == ("PHÓ CHỦ TỊCH", "Phan Trung Bá")
     assert m.recipients == ["Như trên", "Chủ tịch UBND tỉnh", "Lưu: VT, TH"]
+
+
+def test_degraded_ocr_signature_with_specks_and_split_names():
+    text = ("TỈNH ỦY THÁI BÌNH\nSố 9-KL/TU\nThái Bình, ngày 3 tháng 2 năm 2010\nKẾT LUẬN\nVỀ CÔNG TÁC CÁN BỘ\n"
+            "Ban Thường vụ kết luận.\nNơi nhận:\n- Như trên,\n- Lưu Văn phòng Tỉnh ủy.\n'T/M BAN THƯỜNG _\nVỤ n\n"
+            "- PHÓ BÍ THƯ\n- Trần |\n- Chí Hùng")
+    m = extract_metadata(text)
+    assert (m.signer_title, m.signer_name) == ("PHÓ BÍ THƯ", "Trần Chí Hùng")
+    assert m.recipients == ["Như trên", "Lưu Văn phòng Tỉnh ủy"]
