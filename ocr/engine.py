@@ -109,8 +109,9 @@ def _without_frame(ink_crop: np.ndarray) -> np.ndarray:
 def read_marks(rgb: np.ndarray, mask: np.ndarray, options: OcrOptions, what: Path) -> list[str]:
     """Read red stamps (MẬT, KHẨN, ...) from the red ink alone: black on white.
 
-    Only wide regions are read (a secrecy or urgency stamp is a word or two in a
-    frame; a round seal is not a mark), all in one Tesseract call: the candidate
+    Only wide regions in the upper part of the page are read (a secrecy or urgency
+    stamp is a word or two in a frame under the number and date; a round seal over
+    the signature is not a mark), all in one Tesseract call: the candidate
     crops are stacked into one small image, scaled so the stamp text is ~48 px high.
     """
     import cv2
@@ -123,8 +124,8 @@ def read_marks(rgb: np.ndarray, mask: np.ndarray, options: OcrOptions, what: Pat
     crops = []
     for i in sorted(range(1, n), key=lambda i: -stats[i, cv2.CC_STAT_AREA])[:4]:
         x, y, w, h = (int(v) for v in stats[i, :4])
-        if w < 40 or h < 20 or w < 1.4 * h:
-            continue
+        if w < 40 or h < 20 or w < 1.4 * h or y > 0.45 * mask.shape[0]:
+            continue  # marks are stamped under the number and date, in the upper part of the page
         crop = _without_frame(ink[y:y + h, x:x + w])
         scale = min(1.0, 160 / crop.shape[0])
         if scale < 1.0:
