@@ -142,6 +142,7 @@ def _patterns(g: Gazetteers) -> list[dict[str, Any]]:
     # so the token Matcher stays small; the body is found again from the matched text.
     for length, aliases in sorted(place_aliases.items()):
         head = [{"LOWER": {"IN": sorted({a[k] for a in aliases})}} for k in range(length)]
+        head[0]["IS_LOWER"] = False  # a body's name is capitalized: "Thành ủy", never "thành tỉnh"
         pats.append({"label": "ORG", "pattern": head + [not_name, {"IS_TITLE": True, "OP": "?"}], "id": "body|*"})
         pats.append({"label": "ORG", "pattern": head + [
             {"LOWER": {"IN": ["tỉnh", "huyện", "xã", "phường", "quận"]}}, not_name, {"IS_TITLE": True, "OP": "?"}],

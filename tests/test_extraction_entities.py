@@ -102,3 +102,9 @@ def test_long_text_is_processed_in_chunks_with_exact_offsets():
     assert len([e for e in ents if e.label == "PER"]) == text.count("Nguyễn Văn An")
     for e in ents[-5:]:
         assert text[e.start:e.end] == e.text
+
+
+def test_lower_case_words_never_start_a_body():
+    ents = extract_entities("tỉnh Thái Bình và tỉnh Hưng Yên thành tỉnh Hưng Yên mới")
+    assert [(e.text, e.label) for e in ents] == [("tỉnh Thái Bình", "LOC"), ("tỉnh Hưng Yên", "LOC"),
+                                                 ("tỉnh Hưng Yên", "LOC")]
