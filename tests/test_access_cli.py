@@ -159,3 +159,31 @@ def test_tuyet_mat_is_refused_at_ingest(settings: Settings, tmp_path: Path) -> N
     assert refused[0].text == "" and refused[0].words is None and refused[0].document_id is None
     assert all("Kínđáo" not in (d.text or "") for d in docs)
     ctx.catalog.dispose()
+
+
+def test_public_access_setting() -> None:
+    from kholuu.errors import SettingsError
+    from kholuu.settings import load_settings
+
+    assert load_settings({"KHOLUU_HOME": "/tmp/kholuu-x"}).public_access is True
+    for off in ("off", "0", "false", "NO"):
+        s = load_settings({"KHOLUU_HOME": "/tmp/kholuu-x", "KHOLUU_PUBLIC_ACCESS": off})
+        assert s.public_access is False and s.with_home("/tmp/kholuu-y").public_access is False
+    with pytest.raises(SettingsError, match="KHOLUU_PUBLIC_ACCESS='maybe': expected on or off"):
+        load_settings({"KHOLUU_PUBLIC_ACCESS": "maybe"})
+
+
+def test_expired_sessions_open_nothing_and_are_swept(catalog: Catalog) -> None:
+    from datetime import datetime, timedelta
+
+    from kholuu.catalog.users import SessionRow
+
+    store = AccessStore(catalog)
+    uid = store.add_user("nvc", "researcher", None)
+    now = datetime.utcnow()
+    store.create_session(uid, "a" * 64, now - timedelta(seconds=1))
+    assert store.session_user("a" * 64, now) is None
+    store.create_session(uid, "b" * 64, now + timedelta(hours=1))
+    assert store.session_user("b" * 64, now).username == "nvc"
+    with catalog.session() as s:
+        assert [r.token_hash[0] for r in s.query(SessionRow)] == ["b"]

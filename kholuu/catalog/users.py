@@ -240,7 +240,10 @@ class AccessStore:
 
     # -- sessions -------------------------------------------------------------
     def create_session(self, user_id: int, token_hash: str, expires_at: datetime) -> None:
+        """A new session; expired ones are swept away here (logins are rare enough)."""
         with self.catalog.session() as s:
+            for old in s.scalars(select(SessionRow).where(SessionRow.expires_at <= utcnow())):
+                s.delete(old)
             s.add(SessionRow(token_hash=token_hash, user_id=user_id, expires_at=expires_at))
 
     def session_user(self, token_hash: str, now: datetime) -> User | None:
