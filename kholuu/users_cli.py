@@ -1,4 +1,4 @@
-"""``kholuu user add|grant|revoke|list|disable|enable|declassify|fonds-default``: accounts and access.
+"""``kholuu user add|grant|revoke|list|disable|enable|declassify|fonds-default|file-default``: accounts and access.
 
 Every change is written to the audit log with the actor ``cli``. Passwords are
 never taken as an argument (they would stay in the shell history and in
@@ -206,6 +206,17 @@ def run_user_fonds_default(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def run_user_file_default(args: argparse.Namespace, settings: Settings) -> int:
+    """The access mode new documents of one file (hồ sơ) start with."""
+    catalog, store = _store(settings)
+    try:
+        store.set_file_default(args.fonds, args.register, args.number, args.mode.strip().lower(), actor=ACTOR)
+    finally:
+        catalog.dispose()
+    print(f"Hồ sơ {args.number} (phông {args.fonds}, mục lục {args.register}): văn bản mới có chế độ {args.mode}")
+    return 0
+
+
 def add_parser(sub: argparse._SubParsersAction, parser_class: type) -> None:
     """The ``kholuu user`` subcommands (called by ``kholuu.cli.build_parser``)."""
     c = sub.add_parser("user", help="users, roles and access grants")
@@ -239,6 +250,12 @@ def add_parser(sub: argparse._SubParsersAction, parser_class: type) -> None:
     u.add_argument("fonds", metavar="CODE")
     u.add_argument("mode", metavar="MODE", help="public, conditional or secret")
     u.set_defaults(handler="kholuu.users_cli:run_user_fonds_default")
+    u = usub.add_parser("file-default", help="the access mode new documents of one file (hồ sơ) start with")
+    u.add_argument("fonds", metavar="FONDS")
+    u.add_argument("register", metavar="REGISTER")
+    u.add_argument("number", metavar="FILE")
+    u.add_argument("mode", metavar="MODE", help="public, conditional or secret")
+    u.set_defaults(handler="kholuu.users_cli:run_user_file_default")
     u = usub.add_parser("declassify", help="set the day a restricted document becomes public")
     u.add_argument("document", type=int, metavar="DOCUMENT_ID")
     u.add_argument("--on", required=True, metavar="YYYY-MM-DD")

@@ -113,11 +113,24 @@ def test_fonds_default_applies_to_new_documents(home: Settings, monkeypatch, cap
     assert code == 2 and "unknown access mode 'open'" in err
 
 
-def _mode_of_new_document(settings: Settings) -> str:
+def test_file_default_wins_over_the_fonds_default(home: Settings, monkeypatch, capsys) -> None:
+    catalog = Catalog(home.database_url)
+    catalog.ensure_fonds_loaded()
+    file_id = catalog.ensure_file(catalog.get_fonds("F01").id, "01", "345")
+    catalog.dispose()
+    code, _, _ = _run(monkeypatch, capsys, "user", "file-default", "F01", "01", "345", "secret")
+    assert code == 0
+    assert _mode_of_new_document(home, file_id=file_id) == "secret"
+    assert _mode_of_new_document(home, seq=2) == "public"          # other documents of the fonds
+    code, _, err = _run(monkeypatch, capsys, "user", "file-default", "F01", "01", "999", "secret")
+    assert code == 2 and "unknown file" in err
+
+
+def _mode_of_new_document(settings: Settings, *, file_id: int | None = None, seq: int = 1) -> str:
     catalog = Catalog(settings.database_url)
     batch = catalog.create_batch("F01", "/test/default")
-    pid = catalog.upsert_page(batch.id, 1, "a.png", 1, text="x", status="ocr")
-    doc = catalog.upsert_document(batch.id, 1, [pid], "x", DocumentMetadata(), [])
+    pid = catalog.upsert_page(batch.id, seq, f"{seq}.png", 1, text="x", status="ocr")
+    doc = catalog.upsert_document(batch.id, seq, [pid], "x", DocumentMetadata(), [], file_id=file_id)
     with catalog.session() as s:
         mode = s.get(DocumentRow, doc).access_mode
     catalog.dispose()

@@ -343,6 +343,10 @@ class Catalog:
                 fonds = s.get(FondsRow, batch.fonds_id)
                 row = DocumentRow(batch_id=batch_id, seq=seq, fonds_id=batch.fonds_id,
                                   access_mode=(fonds.default_access if fonds else "public"))
+                # a file (hồ sơ) can set its own default, stronger than its fonds'
+                file_default = s.get(_access_tables.FileAccessRow, file_id) if file_id is not None else None
+                if file_default is not None:
+                    row.access_mode = file_default.default_access
                 s.add(row)
             row.file_id = file_id
             row.boundary_confidence = boundary_confidence

@@ -19,7 +19,7 @@ from sqlalchemy import (JSON, Boolean, Date, DateTime, DDL, ForeignKey, Index, S
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kholuu.access import Declassification, Grant, User
-from kholuu.catalog.schema import Base, DocumentRow, FondsRow, utcnow
+from kholuu.catalog.schema import ArchiveFileRow, Base, DocumentRow, FondsRow, utcnow
 from kholuu.errors import CatalogError
 
 USERNAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789._-@"
@@ -72,6 +72,14 @@ class DeclassificationRow(Base):
     set_by: Mapped[str] = mapped_column(String(64), default="")
     set_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     applied_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class FileAccessRow(Base):
+    """The access mode new documents of a file (hồ sơ) start with, when it has one."""
+
+    __tablename__ = "file_access_default"
+    file_id: Mapped[int] = mapped_column(ForeignKey("archive_file.id", ondelete="CASCADE"), primary_key=True)
+    default_access: Mapped[str] = mapped_column(String(16))
 
 
 class AuditRow(Base):
@@ -275,6 +283,24 @@ class AccessStore:
             self._audit(s, actor, "fonds_default", f"fonds {code}", f"{before} → {mode}")
             return before
 
+    def set_file_default(self, fonds: str, register: str, number: str, mode: str, *, actor: str = "cli") -> None:
+        """The mode new documents of one file (hồ sơ) start with; it wins over the fonds default."""
+        from kholuu.access import MODES
+
+        if mode not in MODES:
+            raise CatalogError(f"unknown access mode {mode!r}: expected one of {', '.join(MODES)}")
+        with self.catalog.session() as s:
+            f = s.scalar(select(ArchiveFileRow).join(FondsRow, ArchiveFileRow.fonds_id == FondsRow.id).where(
+                FondsRow.code == fonds, ArchiveFileRow.register == register, ArchiveFileRow.number == number))
+            if f is None:
+                raise CatalogError(f"unknown file: fonds {fonds}, register {register}, file {number}")
+            row = s.get(FileAccessRow, f.id)
+            if row is None:
+                row = FileAccessRow(file_id=f.id, default_access=mode)
+                s.add(row)
+            row.default_access = mode
+            self._audit(s, actor, "file_default", f"fonds {fonds} register {register} file {number}", mode)
+
     # -- declassification -----------------------------------------------------
     def set_declassification(self, document_id: int, on: date, *, actor: str = "cli") -> None:
         with self.catalog.session() as s:
@@ -332,5 +358,5 @@ class AccessStore:
             return s.scalar(select(func.count()).select_from(AuditRow)) or 0
 
 
-__all__ = ["AccessStore", "UserRow", "GrantRow", "SessionRow", "DeclassificationRow", "AuditRow",
+__all__ = ["AccessStore", "FileAccessRow", "UserRow", "GrantRow", "SessionRow", "DeclassificationRow", "AuditRow",
            "UserInfo", "AuditEntry", "check_username"]
