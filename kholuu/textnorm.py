@@ -335,9 +335,10 @@ def detect_encoding(text: str) -> str:
     uni = len(_UNICODE_VI_RE.findall(text))
     if uni / n > 0.05 and uni > 2 * (tcvn + vni):
         return "unicode"
-    if tcvn >= 2 and tcvn >= vni:
+    # legacy text has a legacy letter in most words; "© 2020" or "5 µm" in English does not
+    if tcvn >= 2 and tcvn >= vni and tcvn / n > 0.06:
         return "tcvn3"
-    if vni >= 2:
+    if vni >= 2 and vni / n > 0.06:
         return "vni"
     if uni:
         return "unicode"

@@ -163,3 +163,9 @@ def test_normalize_with_offsets_maps_back_to_the_original():
     k = norm.index("hòa")
     assert normalize(raw[spans[k][0]:spans[k + 2][1]]) == "hòa"
     assert normalize_with_offsets("") == ("", [])
+
+
+def test_a_few_latin1_symbols_are_not_legacy_text():
+    english = "Copyright © 2020, particles of 5 µm and more text here in English only"
+    assert detect_encoding(english) != "tcvn3"
+    assert detect_encoding("Tỉnh ủy Thái Bình © 2020") == "unicode"
