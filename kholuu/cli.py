@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--json", action="store_true")
     f.set_defaults(handler="kholuu.fonds_cli:run_fonds_list")
 
-    from kholuu.users_cli import add_parser as add_user_parser   # light: no heavy imports
+    from kholuu.users_cli import add_parser as add_user_parser   # light: the catalog loads per command
 
     add_user_parser(sub, _Parser)
 

@@ -14,11 +14,13 @@ import json
 import sys
 from datetime import date, datetime, time, timedelta
 
+from typing import TYPE_CHECKING, Any
+
 from kholuu.access import ROLE_LABELS, hash_password, parse_role
-from kholuu.catalog import Catalog
-from kholuu.catalog.users import AccessStore
 from kholuu.errors import KholuuError
-from kholuu.settings import Settings
+
+if TYPE_CHECKING:
+    from kholuu.settings import Settings
 
 ACTOR = "cli"
 
@@ -27,7 +29,11 @@ class UserCommandError(KholuuError):
     """A ``kholuu user`` command was given something it cannot use."""
 
 
-def _store(settings: Settings) -> tuple[Catalog, AccessStore]:
+def _store(settings: Settings) -> tuple[Any, Any]:
+    """The catalog and its access store (imported here: ``kholuu --help`` stays fast)."""
+    from kholuu.catalog import Catalog
+    from kholuu.catalog.users import AccessStore
+
     catalog = Catalog(settings.database_url)
     catalog.ensure_fonds_loaded()
     return catalog, AccessStore(catalog)
