@@ -133,7 +133,9 @@ def image_to_words(image: Image.Image | np.ndarray | Path, *, lang: str, psm: in
         args = [str(src), "stdout", *_common(lang, tessdata_dir), "--psm", str(psm)]
         if dpi:
             args += ["--dpi", str(int(dpi))]
-        out = _run([*args, "tsv"], timeout_s=timeout_s, what=what)
+        # TSV by variables, not the "tsv" config file: a model directory given with
+        # --tessdata-dir (e.g. the npm 4.0.0 models) has no configs/ folder
+        out = _run([*args, "-c", "tessedit_create_tsv=1", "-c", "tessedit_create_txt=0"], timeout_s=timeout_s, what=what)
     return parse_tsv(out)
 
 
