@@ -444,6 +444,11 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
                       users=state.repo.accounts.users(), role_labels=ROLE_LABELS, mode_labels=MODE_LABELS,
                       params=parse_params({}))
 
+    # -- editors' collections and exports (search_ui/collections.py) -------------
+    from search_ui import collections as collections_web
+
+    collections_web.install(app, state, render=render, checked_form=checked_form, audit=audit, not_found=NotFound)
+
     @app.get("/robots.txt", include_in_schema=False)
     def robots() -> PlainTextResponse:
         return PlainTextResponse("User-agent: *\nDisallow: /\n")   # an archive, not a public website

@@ -29,6 +29,7 @@ from kholuu.catalog.schema import (
     PageRow,
 )
 from kholuu.catalog import users as _access_tables  # noqa: F401 - registers the access tables (issue 8)
+from kholuu.catalog import collections as _collection_tables  # noqa: F401 - editors' collections (issue 7)
 from kholuu.errors import CatalogError, InputFileError
 from kholuu.model import DocumentMetadata, Entity, Fonds, PageOCR
 
