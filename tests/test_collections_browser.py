@@ -1,0 +1,101 @@
+"""An editor builds a collection and exports it, in Debian's chromium (headless,
+Playwright): log in, create the collection, add documents from the result list
+and from a document page, reorder, annotate, order by date, export the PDF and
+read its table of contents. Screenshots go to test-output/screenshots/."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from test_collections_support import PASSWORD, World, make_world, pdf_text
+from test_ui_browser import SHOTS, browser, page  # noqa: F401 - the shared chromium fixtures
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
+    import uvicorn
+
+    world = make_world(tmp_path_factory.mktemp("coll-ui") / "home")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(world.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", world
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        world.backend.close()
+        world.catalog.dispose()
+
+
+def _shot(pg: object, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_editor_builds_a_collection_and_exports_it(site, page, tmp_path: Path) -> None:  # noqa: F811
+    base, world = site
+    page.goto(base + "/login")
+    page.fill("input[name=username]", "btv")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form[action='/login'] button[type=submit]").click()
+    page.wait_for_url(base + "/")
+    page.get_by_role("link", name="Tập văn kiện").click()
+    page.wait_for_url(base + "/collections")
+    page.fill("#new-title", "Văn kiện về nông thôn mới")
+    page.get_by_role("button", name="Tạo tập").click()
+    page.wait_for_url(re.compile(r"/collections/\d+$"))
+    cid = int(page.url.rsplit("/", 1)[1])
+
+    # two documents from the result list (the form brings the editor back to the results)
+    page.goto(base + "/search?q=n%C3%B4ng+th%C3%B4n+m%E1%BB%9Bi")
+    for i in range(2):
+        page.locator("li.result").nth(i).get_by_role("button", name="Thêm vào tập").click()
+        page.wait_for_url(re.compile(r"/search\?q="))
+    # one from its document page
+    page.goto(f"{base}/documents/{world.doc('bc112')}")
+    page.locator(".doc-actions").get_by_role("button", name="Thêm vào tập").click()
+    page.wait_for_url(f"{base}/collections/{cid}")
+    items = page.locator("li.coll-item h2")
+    assert items.count() == 3
+
+    first = items.nth(0).inner_text()
+    page.locator("li.coll-item").nth(0).get_by_role("button", name=re.compile("xuống", re.IGNORECASE)).click()
+    page.wait_for_load_state()
+    assert page.locator("li.coll-item h2").nth(1).inner_text() == first
+    note = page.locator(f"#note-{world.doc('ct08')}")
+    note.fill("Bản chụp từ bản gốc; đã đối chiếu dấu thanh.")
+    page.locator(f"#item-{world.doc('ct08')}").get_by_role("button", name="Lưu ghi chú").click()
+    page.wait_for_load_state()
+    page.get_by_role("button", name="Sắp xếp theo ngày ban hành").click()
+    page.wait_for_load_state()
+    titles = page.locator("li.coll-item h2").all_inner_texts()
+    assert titles == ["Báo cáo 112-BC/VPTU", "Nghị quyết 05-NQ/TU", "Chỉ thị 08-CT/TU"]
+    assert page.locator(f"#note-{world.doc('ct08')}").input_value() == "Bản chụp từ bản gốc; đã đối chiếu dấu thanh."
+    _shot(page, "20-collection")
+
+    with page.expect_download() as dl:
+        page.locator("#export-pdf").click()
+    out = tmp_path / "tap.pdf"
+    dl.value.save_as(out)
+    pdf = out.read_bytes()
+    toc = pdf_text(pdf, first=2, last=2, layout=True)
+    found = [m[1] for m in re.finditer(r"^\s*\d+\. (\S+ \S+ [^ ]+)", toc, re.MULTILINE)]
+    assert found == ["Báo cáo 112-BC/VPTU", "Nghị quyết 05-NQ/TU", "Chỉ thị 08-CT/TU"], toc
+    assert "Bản chụp từ bản gốc; đã đối chiếu dấu thanh." in pdf_text(pdf)
