@@ -37,6 +37,8 @@ from search_ui.present import citation, doc_title, format_date, full_citation
 
 EDITOR_ROLES = ("editor", "administrator")
 EXPORT_IMAGE_WIDTH = 1000
+EXPORT_FORMATS = ("pdf", "docx", "csv", "json")
+DOCX_MEDIA = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def can_edit(user: User) -> bool:
@@ -300,11 +302,11 @@ def install(app: FastAPI, state: Any, *, render: Callable[..., HTMLResponse],
     def collection_export(request: Request, collection_id: int, fmt: str, images: str = "") -> Response:
         user = editor(request)
         info = own(user, collection_id)
-        if fmt not in ("pdf", "csv", "json"):
+        if fmt not in EXPORT_FORMATS:
             raise not_found()
         entries = cols.entries(user, access_for(request), info.id)
         with_images = fmt == "pdf" and images in ("1", "on", "true")
-        volume = cols.volume(user, access_for(request), info, entries, with_text=fmt == "pdf",
+        volume = cols.volume(user, access_for(request), info, entries, with_text=fmt in ("pdf", "docx"),
                              image_dir=derivatives_dir if with_images else None)
         audit(request, "export", f"collection {info.id}",
               f"{fmt}{' with images' if with_images else ''}, {len(entries)} documents: "
@@ -312,6 +314,10 @@ def install(app: FastAPI, state: Any, *, render: Callable[..., HTMLResponse],
         if fmt == "pdf":
             return _download(volume_pdf(volume, with_images=with_images), "application/pdf",
                              _filename(info.title, "pdf"))
+        if fmt == "docx":
+            from search_ui.export_docx import volume_docx
+
+            return _download(volume_docx(volume), DOCX_MEDIA, _filename(info.title, "docx"))
         if fmt == "csv":
             return _download(volume_csv(volume), "text/csv; charset=utf-8", _filename(info.title, "csv"))
         return JSONResponse(volume_json(volume), headers={
@@ -334,7 +340,7 @@ def install(app: FastAPI, state: Any, *, render: Callable[..., HTMLResponse],
         entries = cols.entries(user, access_for(request), info.id)
         return {"id": info.id, "title": info.title, "count": len(entries),
                 "documents": [entry_to_dict(e) for e in entries],
-                "exports": {f: f"/collections/{info.id}/export/{f}" for f in ("pdf", "csv", "json")}}
+                "exports": {f: f"/collections/{info.id}/export/{f}" for f in EXPORT_FORMATS}}
 
 
 __all__ = ["Collections", "Entry", "CollectionSummary", "install", "can_edit", "entry_to_dict", "EDITOR_ROLES"]

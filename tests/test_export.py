@@ -133,3 +133,25 @@ def test_text_with_markup_and_formulas_is_exported_as_text() -> None:
 def test_an_empty_collection_still_exports_a_volume() -> None:
     text = pdf_text(volume_pdf(ExportVolume("Tập trống", "", datetime(2026, 1, 1), [])))
     assert "Gồm 0 văn bản" in text and "chưa có văn bản nào" in text
+
+
+def test_docx_has_the_documents_in_order_with_metadata_notes_and_a_table_of_contents(world: World, volume) -> None:
+    from docx import Document
+
+    cid, _, ids = volume
+    r = client_for(world, "btv").get(f"/collections/{cid}/export/docx")
+    assert r.status_code == 200 and r.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    doc = Document(io.BytesIO(r.content))
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings == ["1. Nghị quyết 05-NQ/TU (02/06/2019)", "2. Báo cáo 112-BC/VPTU (20/11/1998)",
+                        "3. Chỉ thị 08-CT/TU (15/03/2021)"]
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert "Văn kiện Tỉnh ủy về nông thôn mới" in body and "MỤC LỤC" in body
+    assert "Ban Thường vụ Tỉnh ủy yêu cầu các huyện ủy, thành ủy" in body
+    assert "Ghi chú của biên tập viên: Đối chiếu với bản lưu" in body
+    xml = doc.element.xml
+    assert 'TOC \\o "1-1"' in xml                                      # Word fills in the page numbers
+    assert [[c.text for c in row.cells] for row in doc.tables[2].rows][1] == ["Số, ký hiệu", "08-CT/TU"]
+    assert doc.styles["Normal"].font.name == "Times New Roman"
+    assert doc.core_properties.title == "Văn kiện Tỉnh ủy về nông thôn mới"

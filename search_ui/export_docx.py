@@ -1,0 +1,147 @@
+"""Export a collection as a Word document (DOCX) that an editor keeps working on.
+
+Same content as the PDF volume (``search_ui.export``): title page, table of
+contents, each document with its metadata header, the editor's note and its
+text. The table of contents is a Word TOC field over the "Heading 1" titles:
+Word fills in the page numbers when the file is opened (the file asks it to
+update fields), because only the program that lays the pages out knows them.
+Text is NFC-normalized (precomposed Vietnamese letters) and set in Times New
+Roman, the font Vietnamese publishing uses and every office machine has.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from search_ui.export import ARCHIVE_NAME, ExportVolume, _clean, _date, metadata_rows
+
+FONT = "Times New Roman"
+
+
+def _field(paragraph, instruction: str, placeholder: str = "") -> None:
+    """A Word field (TOC, PAGE) in ``paragraph``: begin, instruction, separate, result, end."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def char(kind: str):
+        run = paragraph.add_run()
+        fld = OxmlElement("w:fldChar")
+        fld.set(qn("w:fldCharType"), kind)
+        run._r.append(fld)
+
+    char("begin")
+    run = paragraph.add_run()
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = instruction
+    run._r.append(instr)
+    char("separate")
+    paragraph.add_run(placeholder)
+    char("end")
+
+
+def _fonts(doc) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    for name in ("Normal", "Title", "Heading 1", "Heading 2"):
+        style = doc.styles[name]
+        style.font.name = FONT
+        rpr = style.element.get_or_add_rPr()
+        rfonts = rpr.find(qn("w:rFonts"))
+        if rfonts is None:
+            rfonts = rpr.makeelement(qn("w:rFonts"), {})
+            rpr.append(rfonts)
+        for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+            rfonts.set(qn(attr), FONT)
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
+            rfonts.attrib.pop(qn(attr), None)
+    doc.styles["Normal"].font.size = Pt(13)
+
+
+def volume_docx(volume: ExportVolume) -> bytes:
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt, RGBColor
+
+    doc = Document()
+    _fonts(doc)
+    section = doc.sections[0]
+    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
+    section.left_margin, section.right_margin = Cm(3.0), Cm(2.0)
+    section.top_margin, section.bottom_margin = Cm(2.0), Cm(2.0)
+    section.different_first_page_header_footer = True          # no number on the title page
+    foot = section.footer.paragraphs[0]
+    foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _field(foot, "PAGE", "1")
+    doc.core_properties.title = _clean(volume.title)
+    doc.core_properties.author = _clean(volume.editor)
+    doc.core_properties.subject = "Tập văn kiện"
+    doc.core_properties.language = "vi-VN"
+    # ask Word to fill in the table of contents when the file is opened
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    doc.settings.element.append(update)
+
+    def centered(text: str, size: int, bold: bool = False, space_before: int = 0):
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p.paragraph_format.space_before = Pt(space_before)
+        r = p.add_run(text)
+        r.font.size, r.bold = Pt(size), bold
+        return p
+
+    n = len(volume.documents)
+    centered(ARCHIVE_NAME.upper(), 14, space_before=120)
+    centered("TẬP VĂN KIỆN", 14)
+    centered(_clean(volume.title), 24, bold=True, space_before=18)
+    centered(f"Gồm {n} văn bản", 13, space_before=12)
+    if volume.editor:
+        centered(f"Biên tập: {_clean(volume.editor)}", 13, space_before=160)
+    centered(f"Xuất ngày {volume.exported_at.strftime('%d/%m/%Y')}", 13)
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    centered("MỤC LỤC", 16, bold=True)
+    _field(doc.add_paragraph(), 'TOC \\o "1-1" \\h \\z \\u',
+           "Mục lục được cập nhật khi mở tệp (bấm F9 nếu chưa thấy số trang).")
+    if not volume.documents:
+        doc.add_paragraph("Tập văn kiện chưa có văn bản nào.")
+
+    for i, d in enumerate(volume.documents, 1):
+        doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        title = f"{i}. {_clean(d.title)}" + (f" ({_date(d.issued_date)})" if d.issued_date else "")
+        h = doc.add_heading(title, level=1)
+        for r in h.runs:
+            r.font.color.rgb = RGBColor(0, 0, 0)
+        rows = metadata_rows(d)
+        table = doc.add_table(rows=len(rows), cols=2)
+        table.style = "Table Grid"
+        for row, (k, v) in zip(table.rows, rows):
+            row.cells[0].width, row.cells[1].width = Cm(4.2), Cm(11.8)
+            label = row.cells[0].paragraphs[0].add_run(k)
+            label.bold, label.font.size = True, Pt(11)
+            row.cells[1].paragraphs[0].add_run(_clean(v)).font.size = Pt(11)
+        if d.note:
+            p = doc.add_paragraph()
+            p.paragraph_format.space_before = Pt(8)
+            r = p.add_run("Ghi chú của biên tập viên: ")
+            r.bold, r.italic = True, True
+            p.add_run(_clean(d.note)).italic = True
+        for block in re.split(r"\n\s*\n", _clean(d.text).strip()):
+            lines = [line.strip() for line in block.splitlines() if line.strip()]
+            if not lines:
+                continue
+            p = doc.add_paragraph()
+            for k, line in enumerate(lines):
+                run = p.add_run(line)
+                if k < len(lines) - 1:
+                    run.add_break()
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+__all__ = ["volume_docx"]
