@@ -125,7 +125,7 @@ class Settings:
 
     def with_home(self, home: Path | str) -> "Settings":
         """A copy rooted at another data directory (tests, demo)."""
-        return load_settings({**_as_env(self), "KHOLUU_HOME": str(home), "KHOLUU_DATABASE_URL": ""})
+        return load_settings({**settings_env(self), "KHOLUU_HOME": str(home), "KHOLUU_DATABASE_URL": ""})
 
     def ensure_dirs(self) -> None:
         for path in (self.home, self.pages_dir, self.ocr_cache_dir, self.index_dir,
@@ -133,7 +133,12 @@ class Settings:
             path.mkdir(parents=True, exist_ok=True)
 
 
-def _as_env(s: Settings) -> dict[str, str]:
+def settings_env(s: Settings) -> dict[str, str]:
+    """The ``KHOLUU_*`` variables that ``load_settings`` turns back into ``s``.
+
+    Used to hand settings to another process or to Dagster's resource config
+    without losing any of them.
+    """
     env = {
         "KHOLUU_HOME": str(s.home),
         "KHOLUU_DATABASE_URL": s.database_url,

@@ -7,48 +7,32 @@ and runs launched elsewhere get the same values) and builds the heavy objects
 
 from __future__ import annotations
 
-from functools import cached_property
+import json
 from typing import Callable
 
 from dagster import ConfigurableResource
 
-from kholuu.settings import Settings, load_settings
+from kholuu.settings import Settings, load_settings, settings_env
 from kholuu.stages import StageContext
 
 
 class KholuuResource(ConfigurableResource):
-    """Settings for every stage; ``KHOLUU_*`` variables are read at the edge."""
+    """Settings for every stage, as the ``KHOLUU_*`` variables read at the edge.
 
-    home: str
-    database_url: str
-    elasticsearch_url: str = ""
-    ocr_lang: str = "vie"
-    tessdata_dir: str = ""
-    ocr_workers: int = 0
+    Carrying the whole set (not a hand-picked few) guarantees that a run
+    launched from the UI, a sensor or ``kholuu batch run`` sees exactly the
+    settings of the process that configured it.
+    """
+
+    env_json: str  # JSON object of KHOLUU_* variables (a string: resources must hash)
     inbox_stable_seconds: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "KholuuResource":
-        return cls(
-            home=str(settings.home),
-            database_url=settings.database_url,
-            elasticsearch_url=settings.elasticsearch_url or "",
-            ocr_lang=settings.ocr_lang,
-            tessdata_dir=str(settings.tessdata_dir or ""),
-            ocr_workers=settings.ocr_workers,
-        )
+        return cls(env_json=json.dumps(settings_env(settings), ensure_ascii=False, sort_keys=True))
 
     def settings(self) -> Settings:
-        env = {
-            "KHOLUU_HOME": self.home,
-            "KHOLUU_DATABASE_URL": self.database_url,
-            "KHOLUU_ELASTICSEARCH_URL": self.elasticsearch_url,
-            "KHOLUU_OCR_LANG": self.ocr_lang,
-            "KHOLUU_TESSDATA_DIR": self.tessdata_dir,
-        }
-        if self.ocr_workers:
-            env["KHOLUU_OCR_WORKERS"] = str(self.ocr_workers)
-        return load_settings(env)
+        return load_settings(json.loads(self.env_json))
 
     def stage_context(self, progress: Callable[[str], None]) -> StageContext:
         return StageContext.from_settings(self.settings(), progress=progress)

@@ -18,3 +18,13 @@ def test_a_secret_stamp_makes_the_document_secret() -> None:
 
     assert access_for(DocumentMetadata(security_mark="MẬT")) == "secret"
     assert access_for(DocumentMetadata()) is None
+
+
+def test_the_dagster_resource_carries_every_setting(settings) -> None:
+    import dataclasses
+
+    from pipelines.resources import KholuuResource
+
+    custom = dataclasses.replace(settings, elasticsearch_url="http://127.0.0.1:9", elasticsearch_index="other",
+                                 ocr_timeout_s=42.0, public_access=False)
+    assert KholuuResource.from_settings(custom).settings() == custom
