@@ -383,7 +383,7 @@ def plan_steps(props: ImageProperties, target_dpi: int = 300) -> list[str]:
     if props.vertical_text:
         steps.append("orient")
     steps.append("deskew")
-    if props.unevenness > 25:
+    if props.unevenness > 15:  # aged paper measures 16–25, clean scans under 10 (bench: CER 9.8 → 8.5 summed)
         steps.append("flatten_illumination")
     if props.contrast < 60:  # only very faint ink: stretching aged typescript measured worse
         steps.append("stretch_contrast")
