@@ -5,18 +5,75 @@ contents, each document with its metadata header, the editor's note and its
 text. The table of contents is a Word TOC field over the "Heading 1" titles:
 Word fills in the page numbers when the file is opened (the file asks it to
 update fields), because only the program that lays the pages out knows them.
-Text is NFC-normalized (precomposed Vietnamese letters) and set in Times New
-Roman, the font Vietnamese publishing uses and every office machine has.
+Text is NFC-normalized (precomposed Vietnamese letters) and set in Liberation
+Serif (metric-compatible with Times New Roman, the font of Vietnamese
+publishing), embedded in the file the way Word embeds fonts (obfuscated
+``word/fonts/*.odttf``, ECMA-376 §17.8.1), so the accents print the same on a
+machine without it; without that font installed here it falls back to Times
+New Roman, not embedded.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import uuid
+from pathlib import Path
 
 from search_ui.export import ARCHIVE_NAME, ExportVolume, _clean, _date, metadata_rows
 
-FONT = "Times New Roman"
+FALLBACK_FONT = "Times New Roman"
+EMBED_FAMILY = "Liberation Serif"
+EMBED_FILES = {   # fontTable element → TrueType file
+    "w:embedRegular": "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+    "w:embedBold": "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf",
+    "w:embedItalic": "/usr/share/fonts/truetype/liberation2/LiberationSerif-Italic.ttf",
+    "w:embedBoldItalic": "/usr/share/fonts/truetype/liberation2/LiberationSerif-BoldItalic.ttf",
+}
+FONT_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/font"
+ODTTF = "application/vnd.openxmlformats-officedocument.obfuscatedFont"
+
+
+def obfuscate(data: bytes, key: str) -> bytes:
+    """Word's font obfuscation: the first 32 bytes XOR the GUID's bytes in reverse order
+    (its own inverse, so the same call reads an embedded font back)."""
+    hexkey = key.strip("{}").replace("-", "")
+    k = bytes(int(hexkey[i:i + 2], 16) for i in range(0, 32, 2))[::-1]
+    head = bytes(b ^ k[i % 16] for i, b in enumerate(data[:32]))
+    return head + data[32:]
+
+
+def _embed_fonts(doc) -> bool:
+    """Embed the Liberation Serif files into ``doc``; False when they are not installed."""
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    if not all(Path(p).is_file() for p in EMBED_FILES.values()):
+        return False
+    table_part = next(r.target_part for r in doc.part.rels.values()
+                      if not r.is_external and r.reltype.endswith("/fontTable"))
+    root = etree.fromstring(table_part.blob)
+    font = root.makeelement(qn("w:font"), {qn("w:name"): EMBED_FAMILY})
+    root.append(font)
+    for k, v in (("w:altName", FALLBACK_FONT), ("w:charset", "00"), ("w:family", "roman"), ("w:pitch", "variable")):
+        font.append(font.makeelement(qn(k), {qn("w:val"): v}))
+    for n, (tag, path) in enumerate(EMBED_FILES.items(), 1):
+        key = "{" + str(uuid.uuid4()).upper() + "}"
+        part = Part(PackURI(f"/word/fonts/font{n}.odttf"), ODTTF, obfuscate(Path(path).read_bytes(), key),
+                    doc.part.package)
+        rid = table_part.relate_to(part, FONT_REL)
+        font.append(font.makeelement(qn(tag), {qn("r:id"): rid, qn("w:fontKey"): key}))
+    table_part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    settings = doc.settings.element
+    zoom = settings.find(qn("w:zoom"))
+    embed = settings.makeelement(qn("w:embedTrueTypeFonts"), {})
+    if zoom is not None:
+        zoom.addnext(embed)          # the schema's order: right after w:zoom
+    else:
+        settings.insert(0, embed)
+    return True
 
 
 def _field(paragraph, instruction: str, placeholder: str = "") -> None:
@@ -41,20 +98,20 @@ def _field(paragraph, instruction: str, placeholder: str = "") -> None:
     char("end")
 
 
-def _fonts(doc) -> None:
+def _fonts(doc, font: str) -> None:
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
     for name in ("Normal", "Title", "Heading 1", "Heading 2"):
         style = doc.styles[name]
-        style.font.name = FONT
+        style.font.name = font
         rpr = style.element.get_or_add_rPr()
         rfonts = rpr.find(qn("w:rFonts"))
         if rfonts is None:
             rfonts = rpr.makeelement(qn("w:rFonts"), {})
             rpr.append(rfonts)
         for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-            rfonts.set(qn(attr), FONT)
+            rfonts.set(qn(attr), font)
         for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
             rfonts.attrib.pop(qn(attr), None)
     doc.styles["Normal"].font.size = Pt(13)
@@ -68,7 +125,7 @@ def volume_docx(volume: ExportVolume) -> bytes:
     from docx.shared import Cm, Pt, RGBColor
 
     doc = Document()
-    _fonts(doc)
+    _fonts(doc, EMBED_FAMILY if _embed_fonts(doc) else FALLBACK_FONT)
     section = doc.sections[0]
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)
     section.left_margin, section.right_margin = Cm(3.0), Cm(2.0)
@@ -84,7 +141,11 @@ def volume_docx(volume: ExportVolume) -> bytes:
     # ask Word to fill in the table of contents when the file is opened
     update = OxmlElement("w:updateFields")
     update.set(qn("w:val"), "true")
-    doc.settings.element.append(update)
+    compat = doc.settings.element.find(qn("w:compat"))
+    if compat is not None:
+        compat.addprevious(update)   # the schema's order: before w:compat
+    else:
+        doc.settings.element.append(update)
 
     def centered(text: str, size: int, bold: bool = False, space_before: int = 0):
         p = doc.add_paragraph()

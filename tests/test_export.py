@@ -153,5 +153,18 @@ def test_docx_has_the_documents_in_order_with_metadata_notes_and_a_table_of_cont
     xml = doc.element.xml
     assert 'TOC \\o "1-1"' in xml                                      # Word fills in the page numbers
     assert [[c.text for c in row.cells] for row in doc.tables[2].rows][1] == ["Số, ký hiệu", "08-CT/TU"]
-    assert doc.styles["Normal"].font.name == "Times New Roman"
+    assert doc.styles["Normal"].font.name == "Liberation Serif"
+    # the font is embedded as Word embeds it: obfuscated with the key the font table names
+    import zipfile
+    from search_ui.export_docx import EMBED_FILES, obfuscate
+
+    z = zipfile.ZipFile(io.BytesIO(r.content))
+    table = z.read("word/fontTable.xml").decode()
+    rels = z.read("word/_rels/fontTable.xml.rels").decode()
+    assert "<w:embedTrueTypeFonts/>" in z.read("word/settings.xml").decode()
+    for tag, path in EMBED_FILES.items():
+        rid, key = re.search(rf'<{tag} r:id="(\w+)" w:fontKey="(\{{[0-9A-F-]+\}})"', table).groups()
+        target = re.search(rf'Id="{rid}" Type="[^"]+/font" Target="([^"]+)"', rels)[1]
+        embedded = z.read(f"word/{target}")
+        assert embedded != open(path, "rb").read() and obfuscate(embedded, key) == open(path, "rb").read()
     assert doc.core_properties.title == "Văn kiện Tỉnh ủy về nông thôn mới"
