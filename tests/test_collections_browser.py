@@ -65,11 +65,13 @@ def test_editor_builds_a_collection_and_exports_it(site, page, tmp_path: Path) -
 
     # two documents from the result list (the form brings the editor back to the results)
     page.goto(base + "/search?q=n%C3%B4ng+th%C3%B4n+m%E1%BB%9Bi")
+    _shot(page, "21-results-editor")
     for i in range(2):
         page.locator("li.result").nth(i).get_by_role("button", name="Thêm vào tập").click()
         page.wait_for_url(re.compile(r"/search\?q="))
     # one from its document page
     page.goto(f"{base}/documents/{world.doc('bc112')}")
+    _shot(page, "22-document-editor")
     page.locator(".doc-actions").get_by_role("button", name="Thêm vào tập").click()
     page.wait_for_url(f"{base}/collections/{cid}")
     items = page.locator("li.coll-item h2")
