@@ -136,6 +136,8 @@ def volume_pdf(volume: ExportVolume, *, with_images: bool = False) -> bytes:
     base = ParagraphStyle("base", fontName=f"{font}-normal", fontSize=11.5, leading=15.5)
     st = {
         "body": ParagraphStyle("body", parent=base, spaceAfter=6),
+        "line": ParagraphStyle("line", parent=base),
+        "line_last": ParagraphStyle("line_last", parent=base, spaceAfter=6),
         "small": ParagraphStyle("small", parent=base, fontSize=9.5, leading=12),
         "label": ParagraphStyle("label", parent=base, fontSize=9.5, leading=12, fontName=f"{font}-bold"),
         "h1": ParagraphStyle("h1", parent=base, fontName=f"{font}-bold", fontSize=15, leading=19,
@@ -224,10 +226,12 @@ def volume_pdf(volume: ExportVolume, *, with_images: bool = False) -> bytes:
         if d.note:
             story.append(Paragraph("<b>Ghi chú của biên tập viên:</b> " + _p(d.note).replace("\n", "<br/>"),
                                    st["note"]))
+        # one paragraph a line: typed and OCR lines are kept as lines, and small
+        # paragraphs split across pages cheaply (a long one is re-split every page)
         for block in re.split(r"\n\s*\n", _clean(d.text).strip()):
             lines = [escape(line.strip()) for line in block.splitlines() if line.strip()]
-            if lines:
-                story.append(Paragraph("<br/>".join(lines), st["body"]))
+            for k, line in enumerate(lines):
+                story.append(Paragraph(line, st["line_last"] if k == len(lines) - 1 else st["line"]))
         if with_images and d.page_images:
             for k, img in enumerate(d.page_images, 1):
                 im = Image(str(img))
