@@ -25,11 +25,13 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
 from kholuu.access import AccessFilter, User
-from kholuu.catalog import collections as stored
 from kholuu.catalog import DocumentRow
+from kholuu.catalog import collections as stored
 from kholuu.errors import CatalogError
-from search_ui import auth, images
+from search_ui import auth
+from search_ui import images as image_files
 from search_ui.access import Repository, access_for, caller, utcnow, visible
 from search_ui.export import ExportDoc, ExportVolume, volume_csv, volume_json, volume_pdf
 from search_ui.params import parse_params
@@ -113,7 +115,7 @@ class Collections:
                     for p in pages:
                         if p.image_path and Path(p.image_path).is_file():
                             try:
-                                page_images.append(images.derivative(Path(p.image_path), image_dir,
+                                page_images.append(image_files.derivative(Path(p.image_path), image_dir,
                                                                      EXPORT_IMAGE_WIDTH, "jpeg"))
                             except OSError:
                                 continue
