@@ -167,7 +167,15 @@ def install(app: FastAPI, state: Any, *, render: Callable[..., HTMLResponse],
         """For the "Thêm vào tập" forms on the document and result pages (a template global)."""
         return cols.store.owned(int(user.id or 0)) if can_edit(user) else []
 
-    state.templates.globals.update(my_collections=my_collections, can_edit_collections=can_edit)
+    def collections_with(user: User, document_id: int) -> list[stored.CollectionInfo]:
+        """The caller's collections already holding a document (shown next to the add form)."""
+        if not can_edit(user):
+            return []
+        held = set(cols.store.containing(int(user.id or 0), document_id))
+        return [c for c in my_collections(user) if c.id in held]
+
+    state.templates.globals.update(my_collections=my_collections, can_edit_collections=can_edit,
+                                   collections_with=collections_with)
 
     def editor(request: Request) -> User:
         user = caller(request)

@@ -78,6 +78,9 @@ def test_add_forms_show_on_document_and_result_pages_for_editors_only(world: Wor
                  researcher.get("/search", params={"q": "nông thôn mới"}).text,
                  client_for(world, "anonymous").get(f"/documents/{world.doc('ct08')}").text):
         assert "/collections" not in page and "Thêm vào tập" not in page
+    post(editor, "/collections/add", collection=cid, document=world.doc("ct08"))
+    results = editor.get("/search", params={"q": "nông thôn mới"}).text
+    assert results.count("Đã có trong") == 1 and f'<a href="/collections/{cid}">Tập để thêm</a>' in results
     # "+ Tập mới" from a result starts a new collection holding the document
     r = post(editor, "/collections/add", collection="new", document=world.doc("nq05"))
     new_id = int(r.headers["location"].rsplit("/", 1)[1])
