@@ -8,11 +8,21 @@ contentless: the page texts are stored once, in ``page``, and the FTS values
 are recomputed from them to delete a document. Metadata columns for filters and
 facets live in ``doc`` and ``entity``.
 
+Searching: FTS5 only finds the matching document ids (one ``group_concat``
+string, cheap to hand over even for 200,000 ids). Access, filters, facets and
+ordering work on numpy arrays of every document's fonds, type, issuer, year,
+date, access mode and entities (``_Columns``), loaded once per index
+generation: each write transaction bumps ``meta.generation``, and a search
+that sees a new generation (written by this or any other process) reloads them
+inside its own snapshot. So facets over 200,000 matches are a ``bincount``,
+not a SQL group-by or a Python loop.
+
 Ranking, strictest first: documents matching every accented term exactly
 (``mã`` is not ``ma``), then documents where words typed one after another
 appear as a phrase, then BM25 — each tier a whole number, BM25 squeezed into
 [0, 1). BM25 is computed only when at most ``rank_limit`` documents match; a
-broader query orders each tier by date, newest first. Best page and snippet are
+broader query orders each tier by date, newest first (one packed int64 key per
+match, sorted in numpy). Best page and snippet are
 computed in Python for the returned hits only.
 
 Thread safety: one connection per thread (``threading.local``), WAL mode so
@@ -26,11 +36,13 @@ import json
 import sqlite3
 import threading
 import time
-from collections import Counter
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
+
+import numpy as np
 
 from indexing.abbrev import doc_type_name, expand_query
 from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
@@ -51,9 +63,10 @@ EXACT_TIER, PHRASE_TIER = 2.0, 1.0
 # by date (computing BM25 for 100,000 documents takes most of a second here)
 RANK_LIMIT = 10_000
 ENTITY_FACETS = {"person": "PER", "organization": "ORG", "place": "LOC"}
-# the matched documents of one search, with what facets group by (no join needed)
-_M_COLUMNS = "id, score, d, fonds, tkey, ikey, year"
-_M_VALUES = "d.issued_date, d.fonds, d.doc_type_key, d.issuer_key, d.year"
+# document columns kept in memory as integer codes (filters, facets, ordering)
+_CODED = ("fonds", "doc_type_key", "doc_type_fold", "issuer_key", "issuer_fold", "access_mode", "register",
+          "file_number")
+_DMAX = 2**22 - 1     # julian day numbers fit in 22 bits
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -101,6 +114,218 @@ def _key(value: str | None) -> tuple[str | None, str | None]:
     return exact_form(value).strip(), folded_form(value).strip()
 
 
+# -- in-memory columns ---------------------------------------------------------
+def _encode(values: Sequence[object]) -> tuple[np.ndarray, list]:
+    """Small integer codes for values (``None`` → -1) and the list of distinct values."""
+    codes: dict[object, int] = {}
+    out = np.fromiter((-1 if v is None else codes.setdefault(v, len(codes)) for v in values),
+                      dtype=np.int32, count=len(values))
+    return out, list(codes)
+
+
+def _first_shown(codes: np.ndarray, shown: Sequence[object], n_values: int) -> list[str]:
+    """For each code, the shown form of the first document (lowest id) carrying it."""
+    first = np.full(n_values, -1, dtype=np.int64)
+    valid = np.flatnonzero(codes >= 0)
+    # reversed assignment: the lowest position wins
+    first[codes[valid][::-1]] = valid[::-1]
+    return [str(shown[i]) if i >= 0 and shown[i] else "" for i in first]
+
+
+@dataclass
+class _Columns:
+    """What filters, facets and ordering need of every document, as numpy arrays
+    by position (documents in id order). Built from ``doc`` and ``entity`` once per
+    index generation, so a search filters and counts 200,000 matches in a few
+    milliseconds instead of SQL joins and Python loops over every match."""
+
+    generation: str
+    ids: np.ndarray                  # int64, sorted
+    day: np.ndarray                  # julian day number, 0 when undated
+    year: np.ndarray                 # -1 when undated
+    codes: dict[str, np.ndarray]     # column -> int32 codes by position
+    vocab: dict[str, list]           # column -> distinct values
+    shown: dict[str, list[str]]      # fonds -> name, doc_type_key -> doc_type, issuer_key -> issuer
+    ent_pos: np.ndarray              # entity rows: document position
+    ent_label: np.ndarray            # entity rows: label code
+    ent_value: np.ndarray            # entity rows: canonical value code
+    ent_labels: list
+    ent_values: list
+    lookup: dict[str, dict] = field(default_factory=dict)   # column -> value -> code
+    pos_of: np.ndarray | None = None                        # id -> position (-1: none), if ids are dense
+    by_label: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # label -> (pos, value)
+
+    def __post_init__(self) -> None:
+        # ids are mostly dense (catalog ids): a lookup table beats a binary search
+        top = int(self.ids[-1]) if len(self.ids) else -1
+        self.pos_of = None
+        if 0 <= top <= 4 * len(self.ids) + 1024:
+            self.pos_of = np.full(top + 1, -1, dtype=np.int64)
+            self.pos_of[self.ids] = np.arange(len(self.ids), dtype=np.int64)
+        self.by_label = {label: (self.ent_pos[self.ent_label == code], self.ent_value[self.ent_label == code])
+                         for code, label in enumerate(self.ent_labels)}
+        self.lookup = {name: {v: i for i, v in enumerate(values)} for name, values in self.vocab.items()}
+        self.lookup["entity label"] = {v: i for i, v in enumerate(self.ent_labels)}
+        self.lookup["entity value"] = {v: i for i, v in enumerate(self.ent_values)}
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection, generation: str) -> "_Columns":
+        rows = conn.execute(
+            "SELECT id, CAST(julianday(issued_date) AS INTEGER), year, " + ", ".join(_CODED)
+            + ", doc_type, issuer, fonds_name FROM doc ORDER BY id").fetchall()
+        n = len(rows)
+        cols = list(zip(*rows)) if rows else [()] * (3 + len(_CODED) + 3)
+        ids = np.fromiter(cols[0], dtype=np.int64, count=n)
+        day = np.fromiter((d or 0 for d in cols[1]), dtype=np.int64, count=n)
+        year = np.fromiter((-1 if y is None else y for y in cols[2]), dtype=np.int64, count=n)
+        codes, vocab = {}, {}
+        for k, name in enumerate(_CODED):
+            codes[name], vocab[name] = _encode(cols[3 + k])
+        extra = {"doc_type_key": cols[3 + len(_CODED)], "issuer_key": cols[4 + len(_CODED)],
+                 "fonds": cols[5 + len(_CODED)]}
+        shown = {name: _first_shown(codes[name], values, len(vocab[name])) for name, values in extra.items()}
+        ent = conn.execute("SELECT doc_id, label, canonical FROM entity ORDER BY doc_id").fetchall()
+        e = list(zip(*ent)) if ent else [(), (), ()]
+        ent_ids = np.fromiter(e[0], dtype=np.int64, count=len(ent))
+        ent_label, ent_labels = _encode(e[1])
+        ent_value, ent_values = _encode(e[2])
+        return cls(generation=generation, ids=ids, day=day, year=year, codes=codes, vocab=vocab, shown=shown,
+                   ent_pos=np.searchsorted(ids, ent_ids), ent_label=ent_label, ent_value=ent_value,
+                   ent_labels=ent_labels, ent_values=ent_values)
+
+    def _eq(self, name: str, value: object) -> np.ndarray:
+        code = self.lookup[name].get(value)
+        if code is None:
+            return np.zeros(len(self.ids), dtype=bool)
+        return self.codes[name] == code
+
+    def _in(self, name: str, values: Sequence[object]) -> np.ndarray:
+        wanted = [self.lookup[name][v] for v in set(values) if v in self.lookup[name]]
+        return np.isin(self.codes[name], wanted)
+
+    def _entity_positions(self, label: str, value: str) -> np.ndarray:
+        lc, vc = self.lookup["entity label"].get(label), self.lookup["entity value"].get(value)
+        if lc is None or vc is None:
+            return np.zeros(0, dtype=np.int64)
+        return self.ent_pos[(self.ent_label == lc) & (self.ent_value == vc)]
+
+    def mask(self, q: SearchQuery) -> np.ndarray:
+        """Documents the caller may see (modes OR granted ids OR fonds scope) and
+        that pass the query's filters."""
+        visible = self._in("access_mode", q.access_modes)
+        if q.granted_ids:
+            visible |= self._eq("access_mode", "conditional") & np.isin(self.ids, [int(i) for i in q.granted_ids])
+        if q.fonds_scope:
+            visible |= self._in("fonds", [str(f) for f in q.fonds_scope])
+        m = visible
+        if q.fonds:
+            m &= self._eq("fonds", q.fonds.strip())
+        for column, value in (("doc_type", doc_type_name(q.doc_type) if q.doc_type else None),
+                              ("issuer", q.issuer)):
+            if value and value.strip():
+                if has_diacritics(normalize(value)):
+                    m &= self._eq(f"{column}_key", exact_form(value).strip())
+                else:
+                    m &= self._eq(f"{column}_fold", folded_form(value).strip())
+        if q.year_from is not None:
+            m &= (self.year >= int(q.year_from)) & (self.year >= 0)
+        if q.year_to is not None:
+            m &= (self.year <= int(q.year_to)) & (self.year >= 0)
+        if q.register:
+            m &= self._eq("register", q.register.strip())
+        if q.file_number:
+            m &= self._eq("file_number", q.file_number.strip())
+        if q.entity:
+            label, value = q.entity
+            has = np.zeros(len(self.ids), dtype=bool)
+            has[self._entity_positions(label, normalize(value).strip())] = True
+            m &= has
+        return m
+
+    def positions(self, rowids: np.ndarray) -> np.ndarray:
+        """Positions of document ids (all present: same snapshot as the FTS table)."""
+        if self.pos_of is not None:
+            rowids = rowids[(rowids >= 0) & (rowids < len(self.pos_of))]
+            pos = self.pos_of[rowids]
+            return pos[pos >= 0]
+        pos = np.searchsorted(self.ids, rowids)
+        ok = pos < len(self.ids)
+        ok[ok] = self.ids[pos[ok]] == rowids[ok]
+        return pos[ok]
+
+    def key(self, pos: np.ndarray, tier: np.ndarray, sort: str) -> np.ndarray:
+        """The packed sort key (ids below 2**31): smaller sorts first."""
+        ids = self.ids[pos]
+        day = self.day[pos]
+        undated = (day == 0).astype(np.int64)
+        tier_rank = 3 - tier.astype(np.int64)
+        if sort == "relevance":
+            return (tier_rank << 54) | (undated << 53) | ((_DMAX - day) << 31) | ids
+        dkey = day if sort == "date_asc" else _DMAX - day
+        return (undated << 55) | (dkey << 33) | (tier_rank << 31) | ids
+
+    def order(self, pos: np.ndarray, tier: np.ndarray, sort: str, need: int) -> np.ndarray:
+        """The first ``need`` indices into ``pos`` in result order, by one int64 key
+        per document (unique: the id is in it, so a partial sort is exact):
+        relevance = tier, then newest first; date sorts = date, then tier; id last."""
+        ids = self.ids[pos]
+        day = self.day[pos]
+        undated = (day == 0).astype(np.int64)
+        tier_rank = 3 - tier.astype(np.int64)
+        if len(ids) and int(ids.max()) >= 2**31:     # ids too large for the packed key
+            if sort == "relevance":
+                return np.lexsort((ids, -day, undated, tier_rank))[:need]
+            return np.lexsort((ids, tier_rank, day if sort == "date_asc" else -day, undated))[:need]
+        key = self.key(pos, tier, sort)
+        if need <= 0:
+            return np.zeros(0, dtype=np.int64)
+        if need < len(key):
+            top = np.argpartition(key, need - 1)[:need]
+            return top[np.argsort(key[top])]
+        return np.argsort(key)
+
+    def facets(self, pos: np.ndarray) -> dict[str, list[FacetValue]]:
+        """Document counts per value over the matches (already access-filtered)."""
+        def top(name: str, counts: np.ndarray, values: list, n: int = FACET_LIMIT) -> list[tuple[int, int]]:
+            """The ``n`` most frequent codes, ties by value; only codes that can
+            make the cut are sorted in Python."""
+            nz = np.flatnonzero(counts)
+            if len(nz) > n:
+                cut = np.partition(counts[nz], len(nz) - n)[len(nz) - n]
+                nz = nz[counts[nz] >= cut]
+            pairs = sorted(((-int(counts[c]), str(values[c]), int(c)) for c in nz))
+            return [(c, -k) for k, _, c in pairs[:n]]
+
+        out: dict[str, list[FacetValue]] = {}
+        fc = self.codes["fonds"][pos]
+        counts = np.bincount(fc[fc >= 0], minlength=len(self.vocab["fonds"]))
+        out["fonds"] = [FacetValue(value=str(self.vocab["fonds"][c]), count=k,
+                                   label=self.shown["fonds"][c] or str(self.vocab["fonds"][c]))
+                        for c, k in top("fonds", counts, self.vocab["fonds"])]
+        for key in ("doc_type", "issuer"):
+            name = f"{key}_key"
+            codes = self.codes[name][pos]
+            counts = np.bincount(codes[codes >= 0], minlength=len(self.vocab[name]))
+            out[key] = [FacetValue(value=self.shown[name][c] or str(self.vocab[name][c]), count=k,
+                                   label=self.shown[name][c] or str(self.vocab[name][c]))
+                        for c, k in top(name, counts, self.vocab[name])]
+        years = self.year[pos]
+        ys, yc = np.unique(years[years >= 0], return_counts=True)
+        out["year"] = [FacetValue(value=str(int(y)), count=int(c), label=str(int(y))) for y, c in zip(ys[::-1], yc[::-1])]
+        matched = np.zeros(len(self.ids), dtype=bool)
+        matched[pos] = True
+        for key, entity_label in ENTITY_FACETS.items():
+            if entity_label not in self.by_label:
+                out[key] = []
+                continue
+            epos, evalue = self.by_label[entity_label]
+            vals = evalue[matched[epos]]
+            counts = np.bincount(vals, minlength=len(self.ent_values))
+            out[key] = [FacetValue(value=str(self.ent_values[c]), count=k, label=str(self.ent_values[c]))
+                        for c, k in top(key, counts, self.ent_values)]
+        return out
+
+
 class EmbeddedBackend:
     """``SearchBackend`` over SQLite FTS5 in ``path`` (created on first use)."""
 
@@ -114,6 +339,8 @@ class EmbeddedBackend:
         self._all: list[sqlite3.Connection] = []
         self._write_lock = threading.Lock()
         self._closed = False
+        self._cols: _Columns | None = None
+        self._cols_lock = threading.Lock()
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = self._conn()
@@ -148,8 +375,6 @@ class EmbeddedBackend:
                 conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
                 conn.execute("PRAGMA temp_store=MEMORY")
                 conn.execute("PRAGMA cache_size=-32000")
-                conn.execute("CREATE TEMP TABLE IF NOT EXISTS m(id INTEGER PRIMARY KEY, score REAL, d TEXT, "
-                             "fonds TEXT, tkey TEXT, ikey TEXT, year INTEGER)")
             except sqlite3.DatabaseError as exc:
                 raise SearchError(f"{self.path}: cannot open the search index ({exc}); it is derived data: "
                                   "delete the file and run `kholuu index rebuild`") from None
@@ -216,6 +441,9 @@ class EmbeddedBackend:
                 raise SearchError(f"{self.path}: cannot write the search index ({exc})") from None
             try:
                 yield conn
+                # a new generation: searches reload the in-memory columns (any process)
+                conn.execute("INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) "
+                             "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
                 conn.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
                 if conn.in_transaction:
@@ -323,6 +551,34 @@ class EmbeddedBackend:
     def parse(self, text: str) -> ParsedQuery:
         return expand_query(parse_query(text))
 
+    def _columns(self, conn: sqlite3.Connection) -> _Columns:
+        """The in-memory columns of the snapshot ``conn`` reads (inside its transaction)."""
+        row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        generation = row[0] if row else "0"
+        cols = self._cols
+        if cols is not None and cols.generation == generation:
+            return cols
+        with self._cols_lock:
+            cols = self._cols
+            if cols is not None and cols.generation == generation:
+                return cols
+            cols = _Columns.load(conn, generation)
+            self._cols = cols
+            return cols
+
+    @staticmethod
+    def _rowids(conn: sqlite3.Connection, expression: str) -> np.ndarray:
+        """Document ids matching an FTS5 expression, ascending. ``group_concat``
+        hands over 200,000 ids as one string, far cheaper than one row each."""
+        text = conn.execute("SELECT group_concat(rowid) FROM doc_fts WHERE doc_fts MATCH ?",
+                            (expression,)).fetchone()[0]
+        if not text:
+            return np.zeros(0, dtype=np.int64)
+        out = np.fromstring(text, dtype=np.int64, sep=",")   # text mode: not deprecated
+        if len(out) > 1 and not bool(np.all(out[1:] > out[:-1])):
+            out = np.unique(out)
+        return out
+
     def search(self, query: SearchQuery) -> SearchResult:
         started = time.perf_counter()
         if query.sort not in SORTS:
@@ -332,36 +588,50 @@ class EmbeddedBackend:
         parsed = self.parse(query.text) if query.text and query.text.strip() else None
         if query.sees_nothing:
             return SearchResult(total=0, hits=[], facets={}, took_ms=0.0)
-        where, params = self._filters(query)
         conn = self._conn()
         try:
             conn.execute("BEGIN")   # one snapshot for matches, hits and facets
-            conn.execute("DELETE FROM temp.m")
+            cols = self._columns(conn)
+            mask = cols.mask(query)
             if parsed is None:
-                conn.execute(f"INSERT INTO temp.m({_M_COLUMNS}) SELECT d.id, 0.0, {_M_VALUES} FROM doc d "
-                             f"WHERE {where}", params)
+                pos = np.flatnonzero(mask)
             else:
-                self._match(conn, parsed, where, params)
-            total = conn.execute("SELECT count(*) FROM temp.m").fetchone()[0]
+                pos = cols.positions(self._rowids(conn, match_expression(parsed)))
+                pos = pos[mask[pos]]
+            tiers = [(e, w) for e, w in ((exact_expression(parsed), EXACT_TIER),
+                                         (phrase_expression(parsed), PHRASE_TIER)) if e] if parsed else []
+            total = int(len(pos))
             # BM25 is the costly part: only for relevance, and only up to rank_limit
             # matches; a broader query orders each tier by date instead (newest first)
-            ranked_bm25 = parsed is not None and query.sort == "relevance" and total <= self.rank_limit
-            if ranked_bm25:
-                conn.execute("UPDATE temp.m SET score = score + h.r / (1.0 + h.r) FROM "
-                             "(SELECT rowid AS id, -bm25(doc_fts, 1.0, 1.0, 2.0, 2.0) AS r FROM doc_fts "
-                             # "+rowid": filter after matching; pushed into FTS5 it
-                             # would re-run the full-text query once per document
-                             "WHERE doc_fts MATCH ? AND +rowid IN (SELECT id FROM temp.m)) AS h "
-                             "WHERE temp.m.id = h.id", (match_expression(parsed),))
-            order = {"relevance": ("score DESC, id" if ranked_bm25 else "score DESC, d IS NULL, d DESC, id")
-                     if parsed else "d IS NULL, d DESC, id",
-                     "date_asc": "d IS NULL, d ASC, score DESC, id",
-                     "date_desc": "d IS NULL, d DESC, score DESC, id"}[query.sort]
+            ranked_bm25 = parsed is not None and query.sort == "relevance" and 0 < total <= self.rank_limit
             limit = min(query.limit, MAX_LIMIT)
-            ranked = conn.execute(f"SELECT id, score FROM temp.m ORDER BY {order} LIMIT ? OFFSET ?",
-                                  (limit, query.offset)).fetchall()
+            need = query.offset + limit
+            tier = np.zeros(len(pos), dtype=np.float64)
+            if tiers and len(pos):
+                # one FTS5 scan per tier: restricting it to a few candidate rowids
+                # was measured to re-run the whole expression per rowid for some
+                # expressions (10 s for "công tác cán bộ" at 200,000 documents)
+                for expression, weight in tiers:
+                    tier += weight * np.isin(pos, cols.positions(self._rowids(conn, expression)),
+                                             assume_unique=True)
+            score = tier
+            if ranked_bm25:
+                ids = cols.ids[pos]
+                bm = dict(conn.execute(
+                    "SELECT rowid, -bm25(doc_fts, 1.0, 1.0, 2.0, 2.0) FROM doc_fts WHERE doc_fts MATCH ? "
+                    # "+rowid": filter after matching; pushed into FTS5 it
+                    # would re-run the full-text query once per document
+                    "AND +rowid IN (SELECT value FROM json_each(?))",
+                    (match_expression(parsed), json.dumps(ids.tolist()))).fetchall())
+                r = np.fromiter((bm.get(int(i), 0.0) for i in ids), dtype=np.float64, count=total)
+                score = tier + r / (1.0 + r)
+                order = np.lexsort((ids, -score))
+            else:
+                order = cols.order(pos, tier, query.sort, need)
+            chosen = order[query.offset:query.offset + limit]
+            ranked = [(int(cols.ids[pos[k]]), float(score[k])) for k in chosen]
             hits = self._hits(conn, ranked, parsed)
-            facets = self._facets(conn) if query.facets else {}
+            facets = cols.facets(pos) if query.facets else {}
         except sqlite3.DatabaseError as exc:
             raise SearchError(f"{self.path}: search failed ({exc})") from None
         finally:
@@ -369,24 +639,6 @@ class EmbeddedBackend:
                 conn.execute("COMMIT")
         return SearchResult(total=total, hits=hits, facets=facets,
                             took_ms=(time.perf_counter() - started) * 1000)
-
-    @staticmethod
-    def _match(conn: sqlite3.Connection, parsed: ParsedQuery, where: str, params: list[object]) -> None:
-        """Matching documents into ``temp.m`` with their tier (exact, phrase) as score."""
-        score = "0.0"
-        extra: list[object] = []
-        exact = exact_expression(parsed)
-        if exact:
-            score += f" + {EXACT_TIER} * (d.id IN (SELECT rowid FROM doc_fts WHERE doc_fts MATCH ?))"
-            extra.append(exact)
-        phrase = phrase_expression(parsed)
-        if phrase:
-            score += f" + {PHRASE_TIER} * (d.id IN (SELECT rowid FROM doc_fts WHERE doc_fts MATCH ?))"
-            extra.append(phrase)
-        sql = (f"INSERT INTO temp.m({_M_COLUMNS}) SELECT d.id, {score}, {_M_VALUES} FROM "
-               f"(SELECT rowid AS id FROM doc_fts WHERE doc_fts MATCH ?) h CROSS JOIN doc d ON d.id = h.id "
-               f"WHERE {where}")
-        conn.execute(sql, [*extra, match_expression(parsed), *params])
 
     @staticmethod
     def _hits(conn: sqlite3.Connection, ranked: list[tuple[int, float]], parsed: ParsedQuery | None) -> list[Hit]:
@@ -412,49 +664,6 @@ class EmbeddedBackend:
                            score=round(float(score), 4), snippet=found.snippet, best_page=found.best_page,
                            pages=found.pages))
         return out
-
-    @staticmethod
-    def _facets(conn: sqlite3.Connection) -> dict[str, list[FacetValue]]:
-        """Counts of documents per value over all matches (already access-filtered).
-
-        One scan of the match table and one of the matched documents' entities,
-        counted in Python (cheaper than SQLite sorting each group-by); labels are
-        looked up for the few values shown.
-        """
-        def label(sql: str, value: object) -> str:
-            row = conn.execute(sql, (value,)).fetchone()
-            return row[0] if row and row[0] else str(value)
-
-        def top(counter: Counter, n: int = FACET_LIMIT) -> list[tuple[object, int]]:
-            return sorted(((v, c) for v, c in counter.items() if v is not None),
-                          key=lambda vc: (-vc[1], str(vc[0])))[:n]
-
-        fonds, types, issuers, years = Counter(), Counter(), Counter(), Counter()
-        for f, t, i, y in conn.execute("SELECT fonds, tkey, ikey, year FROM temp.m"):
-            fonds[f] += 1
-            types[t] += 1
-            issuers[i] += 1
-            years[y] += 1
-        facets: dict[str, list[FacetValue]] = {
-            "fonds": [FacetValue(value=str(v), count=c,
-                                 label=label("SELECT fonds_name FROM doc WHERE fonds = ? LIMIT 1", v))
-                      for v, c in top(fonds)]}
-        for key, counter in (("doc_type", types), ("issuer", issuers)):
-            values = []
-            for v, c in top(counter):
-                shown = label(f"SELECT {key} FROM doc WHERE {key}_key = ? LIMIT 1", v)
-                values.append(FacetValue(value=shown, count=c, label=shown))
-            facets[key] = values
-        facets["year"] = [FacetValue(value=str(v), count=c, label=str(v))
-                          for v, c in sorted(((v, c) for v, c in years.items() if v is not None), reverse=True)]
-        entities: dict[str, Counter] = {label_: Counter() for label_ in ENTITY_FACETS.values()}
-        for label_, value in conn.execute(
-                "SELECT label, canonical FROM entity WHERE doc_id IN (SELECT id FROM temp.m) "
-                f"AND label IN ({','.join('?' * len(entities))})", tuple(entities)):
-            entities[label_][value] += 1     # (doc, label, value) is unique: a document count
-        for key, entity_label in ENTITY_FACETS.items():
-            facets[key] = [FacetValue(value=str(v), count=c, label=str(v)) for v, c in top(entities[entity_label])]
-        return facets
 
 
 __all__ = ["EmbeddedBackend", "QuerySyntaxError"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 from indexing.base import HitPage, IndexPage
@@ -31,10 +32,21 @@ class Match:
     exact: bool       # the accents are as typed (or the term had none)
 
 
-def _term_pattern(folded_tokens: tuple[str, ...]) -> re.Pattern[str]:
-    """Adjacent tokens, whole tokens only, on folded text (case-insensitive)."""
+@lru_cache(maxsize=4096)
+def _term_pattern(folded_tokens: tuple[str, ...], ignore_case: bool = False) -> re.Pattern[str]:
+    """Adjacent tokens, whole tokens only, on folded text; compiled once per term.
+
+    Query tokens are lower case, so on lower-cased folded text the pattern needs
+    no IGNORECASE (which costs a case-folding per character tried)."""
     body = r"[\W_]+".join(re.escape(t) for t in folded_tokens)
-    return re.compile(r"(?<![^\W_])" + body + r"(?![^\W_])", re.IGNORECASE)
+    return re.compile(r"(?<![^\W_])" + body + r"(?![^\W_])", re.IGNORECASE if ignore_case else 0)
+
+
+def _searchable(folded: str) -> tuple[str, bool]:
+    """Lower-cased folded text when lowering keeps every offset, else the folded
+    text and a flag to match ignoring case (``İ`` lowers to two characters)."""
+    low = folded.lower()
+    return (low, False) if len(low) == len(folded) else (folded, True)
 
 
 def find_matches(text: str, query: ParsedQuery, folded: str | None = None) -> list[Match]:
@@ -45,10 +57,11 @@ def find_matches(text: str, query: ParsedQuery, folded: str | None = None) -> li
     """
     if folded is None:
         folded = fold_text(text)
+    haystack, ignore_case = _searchable(folded)
     found: dict[tuple[int, int], Match] = {}
     for g, group in enumerate(query.groups):
         for term in group:
-            for m in _term_pattern(term.folded).finditer(folded):
+            for m in _term_pattern(term.folded, ignore_case).finditer(haystack):
                 exact = not term.has_diacritics or \
                     tuple(query_tokens(text[m.start():m.end()])) == term.tokens
                 key = (m.start(), m.end())
@@ -132,7 +145,9 @@ class DocumentHits:
 def _page_rank(folded: str, matches: Sequence[Match], query: ParsedQuery) -> tuple[int, int, int, int]:
     groups = len({m.group for m in matches})
     exact = sum(m.exact for m in matches)
-    phrases = sum(bool(_term_pattern(tuple(fold_text(t) for t in run)).search(folded)) for run in query.runs)
+    haystack, ignore_case = _searchable(folded)
+    phrases = sum(bool(_term_pattern(tuple(fold_text(t) for t in run), ignore_case).search(haystack))
+                  for run in query.runs)
     return groups, phrases, exact, len(matches)
 
 

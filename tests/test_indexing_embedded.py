@@ -309,3 +309,46 @@ def test_embedded_rebuild_is_all_or_nothing(tmp_path: Path):
         assert set(ids(run(b, "nông thôn mới"))) == {1, 2}
     finally:
         b.close()
+
+
+def test_embedded_search_sees_documents_another_connection_wrote(tmp_path: Path):
+    """Filters and facets come from columns cached in memory: a write by another
+    backend (another process, e.g. the pipeline) must show in hits, totals and facets."""
+    from indexing.embedded import EmbeddedBackend
+
+    reader = EmbeddedBackend(tmp_path / "shared.sqlite")
+    writer = EmbeddedBackend(tmp_path / "shared.sqlite")
+    try:
+        writer.index(CORPUS[:2])
+        before = run(reader, "nông thôn mới")
+        assert set(ids(before)) == {1, 2} and before.total == 2
+        writer.index([doc(20, ["Nông thôn mới ở Vũ Thư"], fonds="31", doc_type="Kế hoạch", year=2023,
+                          entities=[("PER", "Lê Thị Mai")])])
+        after = run(reader, "nông thôn mới", fonds="31")
+        assert ids(after) == [20] and after.total == 1
+        assert [(f.value, f.count) for f in after.facets["fonds"]] == [("31", 1)]
+        assert [f.value for f in after.facets["person"]] == ["Lê Thị Mai"]
+        writer.delete([20])
+        assert run(reader, "nông thôn mới").total == 2
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_embedded_paging_through_broad_results_is_stable(tmp_path: Path):
+    """Pages (offset/limit, partial sort) concatenate to the full ordered list."""
+    from indexing.embedded import EmbeddedBackend
+
+    b = EmbeddedBackend(tmp_path / "paging.sqlite", rank_limit=1)
+    try:
+        b.index(CORPUS)
+        for sort in ("relevance", "date_asc", "date_desc"):
+            full = run(b, "nông", sort=sort, access_modes=ALL)
+            paged = [i for off in range(0, full.total, 2)
+                     for i in ids(run(b, "nông", sort=sort, access_modes=ALL, offset=off, limit=2))]
+            assert full.total >= 4 and paged == ids(full), sort
+        dated = ids(run(b, "nông", sort="date_desc", access_modes=ALL))
+        assert dated[-1] == 9       # undated last
+        assert dated[:2] == [7, 1]   # 2022, then 2021
+    finally:
+        b.close()

@@ -71,3 +71,11 @@ def test_any_snippet_is_safe_html(text, query):
     bare = s.replace("<mark>", "").replace("</mark>", "")
     assert "<" not in bare and ">" not in bare
     assert s.count("<mark>") == s.count("</mark>")
+
+
+def test_capitals_and_letters_that_lower_to_two_characters_keep_offsets():
+    # "İ" lowers to two characters: matching must fall back to ignoring case
+    text = "İ NÔNG THÔN mới"
+    matches = find_matches(text, parse_query("nong thon"))
+    assert [(text[m.start:m.end]) for m in matches] == ["NÔNG", "THÔN"]
+    assert build_snippet(text, parse_query("thon moi")) == "İ NÔNG <mark>THÔN mới</mark>"
