@@ -51,8 +51,39 @@ def build_demo(settings: Settings) -> list[str]:
     return keys
 
 
+DEMO_EDITOR = "bientap"
+
+
+def demo_editor(settings: Settings) -> tuple[str, str]:
+    """An editor account for trying collections and exports on the demo data.
+
+    The password is random, made once, and kept beside the demo data in a file
+    only its owner can read; nothing fixed is ever shipped.
+    """
+    import secrets
+
+    from kholuu.access import hash_password
+    from kholuu.catalog.users import AccessStore
+
+    secret_file = settings.home / "demo-account.txt"
+    if secret_file.is_file():
+        name, password = secret_file.read_text(encoding="utf-8").split()[:2]
+        return name, password
+    password = secrets.token_urlsafe(9)
+    catalog = Catalog(settings.database_url)
+    try:
+        AccessStore(catalog).add_user(DEMO_EDITOR, "editor", hash_password(password),
+                                      display_name="Biên tập viên (demo)", actor="demo")
+    finally:
+        catalog.dispose()
+    secret_file.write_text(f"{DEMO_EDITOR} {password}\n", encoding="utf-8")
+    secret_file.chmod(0o600)
+    return DEMO_EDITOR, password
+
+
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     keys = build_demo(settings)
+    editor, password = demo_editor(settings)
     catalog = Catalog(settings.database_url)
     n_docs = catalog.count_documents()
     catalog.dispose()
@@ -63,6 +94,8 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Trang tra cứu: {url}/search")
     for q in EXAMPLE_QUERIES:
         print(f"  Thử: {url}/search?q={q.replace(' ', '+')}")
+    print(f"Biên tập viên (tập văn kiện, xuất PDF/DOCX): đăng nhập {url}/login "
+          f"với {editor} / {password}  (lưu ở {settings.home / 'demo-account.txt'})")
     if args.no_serve:
         return 0
     from search_ui.cli import serve

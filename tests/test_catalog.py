@@ -301,3 +301,18 @@ def test_list_batches_counts(catalog: Catalog) -> None:
     sa, sb = summaries[a], summaries[b]
     assert (sa.fonds, sa.pages, sa.pages_done, sa.pages_failed, sa.documents) == ("F01", 4, 2, 1, 2)
     assert (sb.fonds, sb.pages, sb.documents, sb.state) == ("F02", 0, 0, "registered")
+
+
+def test_an_older_catalog_gains_the_new_columns(catalog_url: str) -> None:
+    """A catalog made before a nullable column existed is upgraded in place."""
+    from sqlalchemy import create_engine, inspect, text
+
+    Catalog(catalog_url).dispose()
+    engine = create_engine(catalog_url)
+    with engine.begin() as conn:
+        conn.execute(text('ALTER TABLE page DROP COLUMN source_sig'))
+    assert "source_sig" not in {c["name"] for c in inspect(engine).get_columns("page")}
+    engine.dispose()
+    upgraded = Catalog(catalog_url)
+    assert "source_sig" in {c["name"] for c in inspect(upgraded.engine).get_columns("page")}
+    upgraded.dispose()

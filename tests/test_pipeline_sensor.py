@@ -71,3 +71,16 @@ def test_ready_folders_waits_for_stable_files(tmp_path: Path) -> None:
     assert ready_folders(tmp_path, stable_seconds=30, now=now) == []
     found = ready_folders(tmp_path, stable_seconds=30, now=now + 31)
     assert [(f.fonds, f.name) for f in found] == [("F01", "b")]
+
+
+def test_demo_editor_account_is_made_once_and_kept_private(settings) -> None:
+    from kholuu.access import verify_password
+    from kholuu.catalog.users import AccessStore
+    from pipelines.demo import demo_editor
+
+    Catalog(settings.database_url).ensure_fonds_loaded()
+    name, password = demo_editor(settings)
+    assert demo_editor(settings) == (name, password)        # a second demo run reuses it
+    assert (settings.home / "demo-account.txt").stat().st_mode & 0o077 == 0
+    user, password_hash = AccessStore(Catalog(settings.database_url)).login_record(name)
+    assert user.role == "editor" and verify_password(password_hash, password)

@@ -133,6 +133,36 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Bring an older catalog up to date with columns added since it was made.
+
+    Only additive changes are automatic: a nullable column (or one with a
+    default) that the code knows and the database lacks is added. Returns the
+    ``table.column`` names it added.
+    """
+    from sqlalchemy import inspect, text
+
+    inspector = inspect(engine)
+    added: list[str] = []
+    existing_tables = set(inspector.get_table_names())
+    with engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            if table.name not in existing_tables:
+                continue
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in have:
+                    continue
+                if not column.nullable and column.server_default is None:
+                    raise CatalogError(
+                        f"the catalog's table {table.name} lacks the required column {column.name}; "
+                        "it was made by another version of kholuu")
+                ddl = column.type.compile(dialect=engine.dialect)
+                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {ddl}'))
+                added.append(f"{table.name}.{column.name}")
+    return added
+
+
 class Catalog:
     """Access to the catalog database. Create once per process and share."""
 
@@ -149,6 +179,7 @@ class Catalog:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if create:
             Base.metadata.create_all(self.engine)
+            add_missing_columns(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Any) -> "Catalog":
