@@ -34,6 +34,16 @@ def _year(value: str) -> int:
     return int(value)
 
 
+def _confidence(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a confidence from 0 to 100") from None
+    if not 0 <= number <= 100:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a confidence from 0 to 100")
+    return number
+
+
 def _port(value: str) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 65535:
         raise argparse.ArgumentTypeError(f"{value!r} is not a port number")
@@ -87,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(handler="pipelines.cli:run_batch_add")
     b = bsub.add_parser("run", help="run a batch through the pipeline (Dagster, in-process)")
     b.add_argument("batch", metavar="ID", help="batch id or key")
+    b.add_argument("--reocr-below", type=_confidence, metavar="CONF", default=None,
+                   help="re-read only pages under this OCR confidence (0-100) that were read "
+                        "with other settings, e.g. after switching KHOLUU_TESSDATA_DIR to a better model")
     b.set_defaults(handler="pipelines.cli:run_batch_run")
     b = bsub.add_parser("list", help="batches and their state")
     b.add_argument("--json", action="store_true")

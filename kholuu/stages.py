@@ -205,12 +205,36 @@ def _unchanged_pages(existing: dict[tuple[str, int], Any], file: str, signature:
                       width=r.width, height=r.height, dpi=r.dpi) for r in rows]
 
 
-def ocr_pages(batch_id: int, ctx: StageContext, *, force: bool = False) -> OcrSummary:
+def pages_needing_ocr(pages: list[Any], current_hash: str, *, force: bool = False,
+                      only_below: float | None = None) -> list[Any]:
+    """Which pages to (re-)read.
+
+    New pages always. Pages read before: all of them with ``force``; with
+    ``only_below``, those whose confidence is under it (an archivist re-reads
+    the weak pages of a batch with a better model, keeping the good ones);
+    otherwise those read with other settings or another model.
+    """
+    todo = []
+    for p in pages:
+        if p.status == "new" or force:
+            todo.append(p)
+        elif p.status in ("ocr", "blank"):
+            if only_below is not None:
+                if p.status == "ocr" and p.confidence < only_below and p.ocr_settings_hash != current_hash:
+                    todo.append(p)
+            elif p.ocr_settings_hash != current_hash:
+                todo.append(p)
+    return todo
+
+
+def ocr_pages(batch_id: int, ctx: StageContext, *, force: bool = False,
+              only_below: float | None = None) -> OcrSummary:
     """OCR the batch's pages that need it, on all cores; record text and words.
 
     A page needs OCR when it is new or was read with other settings or another
-    model (the settings hash is recorded per page). The OCR cache makes a
-    re-run with the same inputs cost nothing.
+    model (the settings hash is recorded per page), or — with ``only_below`` —
+    when it scored under that confidence and the settings changed since. The
+    OCR cache makes a re-run with the same inputs cost nothing.
     """
     from ocr import OcrJob, ocr_many
 
@@ -218,8 +242,7 @@ def ocr_pages(batch_id: int, ctx: StageContext, *, force: bool = False) -> OcrSu
     options = ocr_options(ctx.settings)
     current_hash = options.settings_hash()
     pages = [p for p in ctx.catalog.batch_pages(batch_id) if p.image_path]
-    todo = [p for p in pages if force or p.status == "new"
-            or (p.status in ("ocr", "blank") and p.ocr_settings_hash != current_hash)]
+    todo = pages_needing_ocr(pages, current_hash, force=force, only_below=only_below)
     summary = OcrSummary(pages=len(pages), reused=len(pages) - len(todo))
     jobs = [OcrJob(image_path=Path(p.image_path), source=p.source_path, page=p.source_page) for p in todo]
     for done, (index, result) in enumerate(ocr_many(jobs, options), 1):

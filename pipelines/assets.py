@@ -8,12 +8,14 @@ managers, so memory stays bounded and any asset can be re-materialized alone.
 
 
 import logging
+from typing import Optional
 
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
+    Config,
     Backoff,
     DynamicPartitionsDefinition,
     MaterializeResult,
@@ -32,6 +34,12 @@ log = logging.getLogger("kholuu.progress")
 # Infrastructure errors (the search server restarting, a locked database) are
 # retried with backoff; bad input never raises here, it is recorded per page.
 INFRA_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL)
+
+
+class OcrRunConfig(Config):
+    """Per-run OCR choices an archivist can make in the launchpad."""
+
+    reocr_below: Optional[float] = None  # re-read only pages under this confidence (after a model change)
 
 
 def _context(context: AssetExecutionContext, kholuu: KholuuResource) -> tuple[int, stages.StageContext]:
@@ -75,9 +83,9 @@ def page_images(context: AssetExecutionContext, kholuu: KholuuResource) -> Mater
        check_specs=[AssetCheckSpec("every_page_read_or_error", asset="ocr_pages"),
                     AssetCheckSpec("confidence", asset="ocr_pages")],
        description="Words with boxes and confidence for every page (Tesseract vie, all cores).")
-def ocr_pages(context: AssetExecutionContext, kholuu: KholuuResource) -> MaterializeResult:
+def ocr_pages(context: AssetExecutionContext, kholuu: KholuuResource, config: OcrRunConfig) -> MaterializeResult:
     batch_id, ctx = _context(context, kholuu)
-    s = stages.ocr_pages(batch_id, ctx)
+    s = stages.ocr_pages(batch_id, ctx, only_below=config.reocr_below)
     unread = [p.seq for p in ctx.catalog.batch_pages(batch_id) if p.status == "new"]
     low_share = len(s.low_confidence_pages) / s.pages if s.pages else 0.0
     return MaterializeResult(

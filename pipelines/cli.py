@@ -56,7 +56,7 @@ def run_batch_run(args: argparse.Namespace, settings: Settings) -> int:
 
     show_progress()
     print(f"Đang xử lý lô {args.batch}…", file=sys.stderr)
-    outcome = run_batch(settings, args.batch)
+    outcome = run_batch(settings, args.batch, reocr_below=getattr(args, "reocr_below", None))
     label = STATE_LABELS.get(outcome.state, outcome.state)
     print(f"Lô {outcome.batch_key}: {label} — {outcome.message} (Dagster run {outcome.run_id[:8]})")
     return 0 if outcome.state in ("done", "partial") else 1

@@ -29,8 +29,13 @@ class RunOutcome:
     message: str
 
 
-def run_batch(settings: Settings, batch_ref: str | int, *, quiet: bool = True) -> RunOutcome:
-    """Materialize every asset for one batch partition; return the batch state."""
+def run_batch(settings: Settings, batch_ref: str | int, *, quiet: bool = True,
+              reocr_below: float | None = None) -> RunOutcome:
+    """Materialize every asset for one batch partition; return the batch state.
+
+    ``reocr_below``: re-read only the pages that scored under this confidence
+    and were read with other OCR settings (e.g. before a better model).
+    """
     settings.ensure_dirs()
     catalog = Catalog(settings.database_url)
     batch = catalog.get_batch(batch_ref)
@@ -44,7 +49,7 @@ def run_batch(settings: Settings, batch_ref: str | int, *, quiet: bool = True) -
             partition_key=batch.key,
             resources={"kholuu": KholuuResource.from_settings(settings)},
             tags={"kholuu/fonds": batch.fonds.code, "kholuu/batch": batch.key},
-            run_config=QUIET_LOGS if quiet else None,
+            run_config=_run_config(quiet, reocr_below),
             raise_on_error=False,
         )
     finally:
@@ -57,6 +62,13 @@ def run_batch(settings: Settings, batch_ref: str | int, *, quiet: bool = True) -
         return RunOutcome(batch.key, "failed", False, result.run_id, failure)
     catalog.dispose()
     return RunOutcome(batch.key, batch.state, True, result.run_id, batch.message)
+
+
+def _run_config(quiet: bool, reocr_below: float | None) -> dict:
+    config: dict = dict(QUIET_LOGS) if quiet else {}
+    if reocr_below is not None:
+        config["ops"] = {"ocr_pages": {"config": {"reocr_below": reocr_below}}}
+    return config
 
 
 def _first_failure(result) -> str:

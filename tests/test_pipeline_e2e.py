@@ -87,6 +87,14 @@ def test_batch_runs_end_to_end_and_reruns_idempotently(settings: Settings, rende
     assert {p.id: p.updated_at for p in catalog.batch_pages(batch_id)} == before
     assert pdf.stat().st_mtime_ns == pdf_written  # unchanged document: PDF not rewritten
     assert _search(settings, "nông thôn mới") == with_marks
+
+    # after a settings change, re-read only the pages under a confidence: here none are
+    import dataclasses
+
+    other = dataclasses.replace(settings, ocr_target_dpi=400)
+    selective = run_batch(other, key, reocr_below=10.0)
+    assert selective.success, selective.message
+    assert {p.id: p.updated_at for p in catalog.batch_pages(batch_id)} == before
     catalog.dispose()
 
 

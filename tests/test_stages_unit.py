@@ -28,3 +28,20 @@ def test_the_dagster_resource_carries_every_setting(settings) -> None:
     custom = dataclasses.replace(settings, elasticsearch_url="http://127.0.0.1:9", elasticsearch_index="other",
                                  ocr_timeout_s=42.0, public_access=False)
     assert KholuuResource.from_settings(custom).settings() == custom
+
+
+def test_which_pages_need_ocr() -> None:
+    from types import SimpleNamespace as P
+
+    from kholuu.stages import pages_needing_ocr
+
+    pages = [P(id=1, status="new", confidence=0.0, ocr_settings_hash=""),
+             P(id=2, status="ocr", confidence=95.0, ocr_settings_hash="old"),
+             P(id=3, status="ocr", confidence=40.0, ocr_settings_hash="old"),
+             P(id=4, status="ocr", confidence=40.0, ocr_settings_hash="new"),
+             P(id=5, status="blank", confidence=0.0, ocr_settings_hash="old"),
+             P(id=6, status="error", confidence=0.0, ocr_settings_hash="old")]
+    ids = lambda todo: [p.id for p in todo]  # noqa: E731
+    assert ids(pages_needing_ocr(pages, "new")) == [1, 2, 3, 5]
+    assert ids(pages_needing_ocr(pages, "new", only_below=70)) == [1, 3]
+    assert ids(pages_needing_ocr(pages, "new", force=True)) == [1, 2, 3, 4, 5, 6]
