@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-READY_MARKERS = ("READY", "manifest.csv")
+READY_MARKERS = ("READY", "manifest.csv", "manifest.yaml", "manifest.yml")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """A batch folder and its optional manifest: which files, in which order.
 
-An archivist drops a folder of scans; ``manifest.csv`` (optional) says the page
+An archivist drops a folder of scans; ``manifest.csv`` or ``manifest.yaml``
+(optional) says the page
 order, the document each page belongs to, and the register (mục lục) and file
 (hồ sơ) numbers used in citations::
 
@@ -25,8 +26,8 @@ from pathlib import Path, PurePosixPath
 from kholuu.errors import InputFileError
 
 SCAN_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf", ".bmp", ".webp", ".jp2"}
-MANIFEST_NAMES = ("manifest.csv",)
-IGNORED_NAMES = {"manifest.csv", "READY", ".DS_Store", "Thumbs.db"}
+MANIFEST_NAMES = ("manifest.csv", "manifest.yaml", "manifest.yml")
+IGNORED_NAMES = {*MANIFEST_NAMES, "READY", ".DS_Store", "Thumbs.db"}
 _COLUMNS = ("file", "page", "document", "register", "file_number")
 
 
@@ -75,10 +76,16 @@ def _optional_int(value: str | None, manifest: Path, line: int, column: str) -> 
 
 
 def read_manifest(folder: Path, manifest: Path) -> list[ManifestEntry]:
+    if manifest.suffix in (".yaml", ".yml"):
+        return read_manifest_yaml(folder, manifest)
     try:
         raw = manifest.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputFileError(manifest, "not UTF-8 text") from None
+    return _entries_from_csv(folder, manifest, raw)
+
+
+def _entries_from_csv(folder: Path, manifest: Path, raw: str) -> list[ManifestEntry]:
     reader = csv.DictReader(io.StringIO(raw))
     header = [h.strip() for h in (reader.fieldnames or [])]
     if "file" not in header:
@@ -106,6 +113,46 @@ def read_manifest(folder: Path, manifest: Path) -> list[ManifestEntry]:
     if not entries:
         raise InputFileError(manifest, "the manifest lists no files")
     return entries
+
+
+def read_manifest_yaml(folder: Path, manifest: Path) -> list[ManifestEntry]:
+    """The YAML form: defaults at the top, one item a page (or a whole file)::
+
+        register: "01"
+        file_number: "12"
+        pages:
+          - {file: scan_001.tif, page: 1, document: 1}
+          - {file: scan_002.png, document: 2, file_number: "13"}
+    """
+    import yaml
+
+    try:
+        raw = yaml.safe_load(manifest.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputFileError(manifest, "not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        raise InputFileError(manifest, f"not valid YAML ({exc.__class__.__name__})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("pages"), list):
+        raise InputFileError(manifest, "expected a mapping with a list under 'pages'")
+    unknown = sorted(set(raw) - {"pages", "register", "file_number"})
+    if unknown:
+        raise InputFileError(manifest, f"unknown key(s) {', '.join(unknown)}; expected pages, register, file_number")
+    rows = io.StringIO()
+    writer = csv.DictWriter(rows, fieldnames=list(_COLUMNS))
+    writer.writeheader()
+    for i, item in enumerate(raw["pages"], 1):
+        if not isinstance(item, dict):
+            raise InputFileError(manifest, f"item {i} under 'pages' must be a mapping like {{file: a.png}}")
+        extra = sorted(set(item) - set(_COLUMNS))
+        if extra:
+            raise InputFileError(manifest, f"item {i}: unknown key(s) {', '.join(map(str, extra))}")
+        row = {k: "" if item.get(k) is None else str(item.get(k)) for k in _COLUMNS}
+        for key in ("register", "file_number"):
+            if not row[key] and raw.get(key) is not None:
+                row[key] = str(raw[key])
+        writer.writerow(row)
+    # one validation path for both forms: line numbers count the header as line 1
+    return _entries_from_csv(folder, manifest, rows.getvalue())
 
 
 def scan_folder(folder: Path | str) -> BatchLayout:

@@ -75,3 +75,32 @@ def test_missing_empty_and_non_folder(tmp_path: Path) -> None:
 
 def test_natural_key() -> None:
     assert sorted(["t10", "t9", "T1"], key=natural_key) == ["T1", "t9", "t10"]
+
+
+def test_yaml_manifest_with_defaults(tmp_path: Path) -> None:
+    _touch(tmp_path, "b.tif", "a.png")
+    (tmp_path / "manifest.yaml").write_text(
+        'register: "01"\nfile_number: "12"\npages:\n'
+        "  - {file: b.tif, page: 1, document: 1}\n"
+        "  - {file: b.tif, page: 2, document: 1}\n"
+        '  - {file: a.png, document: 2, file_number: "13"}\n', encoding="utf-8")
+    layout = scan_folder(tmp_path)
+    assert layout.has_manifest and layout.documents_given
+    assert [(e.file, e.page, e.document, e.register, e.file_number) for e in layout.entries] == [
+        ("b.tif", 1, 1, "01", "12"), ("b.tif", 2, 1, "01", "12"), ("a.png", None, 2, "01", "13")]
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("pages: 3\n", "list under 'pages'"),
+    ("pages: []\nboxes: 1\n", "unknown key"),
+    ("pages:\n  - a.png\n", "must be a mapping"),
+    ("pages:\n  - {file: a.png, colour: red}\n", "unknown key"),
+    ("pages:\n  - {file: ../x.png}\n", "inside the batch folder"),
+    ("pages: [\n", "not valid YAML"),
+])
+def test_bad_yaml_manifest(tmp_path: Path, body: str, reason: str) -> None:
+    _touch(tmp_path, "a.png")
+    (tmp_path / "manifest.yaml").write_text(body, encoding="utf-8")
+    with pytest.raises(InputFileError) as err:
+        scan_folder(tmp_path)
+    assert "manifest.yaml" in str(err.value) and reason in str(err.value)
