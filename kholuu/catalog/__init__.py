@@ -482,6 +482,29 @@ class Catalog:
             for row in s.scalars(select(DocumentRow).where(DocumentRow.id.in_(ids))):
                 row.indexed_at = utcnow()
 
+    def fonds_statistics(self, code: str) -> dict[str, Any]:
+        """Counts for one fonds: batches, pages by state, documents, indexing, confidence."""
+        fonds = self.get_fonds(code)
+        with self.session() as s:
+            batch_ids = select(BatchRow.id).where(BatchRow.fonds_id == fonds.id)
+            batches = dict(s.execute(select(BatchRow.state, func.count()).where(BatchRow.fonds_id == fonds.id)
+                                     .group_by(BatchRow.state)).all())
+            pages = dict(s.execute(select(PageRow.status, func.count()).where(PageRow.batch_id.in_(batch_ids))
+                                   .group_by(PageRow.status)).all())
+            mean_conf = s.scalar(select(func.avg(PageRow.confidence)).where(
+                PageRow.batch_id.in_(batch_ids), PageRow.status == "ocr"))
+            docs = s.scalar(select(func.count()).select_from(DocumentRow).where(DocumentRow.fonds_id == fonds.id))
+            unindexed = s.scalar(select(func.count()).select_from(DocumentRow).where(
+                DocumentRow.fonds_id == fonds.id, DocumentRow.indexed_at.is_(None)))
+            by_access = dict(s.execute(select(DocumentRow.access_mode, func.count())
+                                       .where(DocumentRow.fonds_id == fonds.id)
+                                       .group_by(DocumentRow.access_mode)).all())
+        return {"batches": sum(batches.values()), "batches_by_state": batches,
+                "pages": sum(pages.values()), "pages_by_status": pages,
+                "mean_confidence": round(float(mean_conf), 2) if mean_conf is not None else None,
+                "documents": docs or 0, "documents_not_indexed": unindexed or 0,
+                "documents_by_access": by_access}
+
     def count_documents(self) -> int:
         with self.session() as s:
             return s.scalar(select(func.count()).select_from(DocumentRow)) or 0
