@@ -6,40 +6,25 @@ read its table of contents. Screenshots go to test-output/screenshots/."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from test_collections_support import PASSWORD, World, make_world, pdf_text
-from test_ui_browser import SHOTS, browser, page  # noqa: F401 - the shared chromium fixtures
+from browser_support import SHOTS, serve
+from test_ui_browser import browser, page  # noqa: F401 - the shared chromium fixtures
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
-    import uvicorn
-
     world = make_world(tmp_path_factory.mktemp("coll-ui") / "home")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(world.app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", world
+        with serve(world.app) as base:
+            yield base, world
     finally:
-        server.should_exit = True
-        thread.join(10)
         world.backend.close()
         world.catalog.dispose()
 

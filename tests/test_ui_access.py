@@ -4,8 +4,6 @@ form posted from another site and XSS payloads get nowhere."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from datetime import datetime, timedelta
 from typing import Iterator
@@ -17,7 +15,7 @@ from kholuu.catalog import Catalog
 from kholuu.catalog.users import AccessStore
 from kholuu.model import DocumentMetadata
 from kholuu.settings import load_settings
-from test_ui_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS
+from browser_support import SHOTS, launch_chromium, serve
 from test_web_support import SampleDoc, make_backend, seed_catalog
 
 pytestmark = pytest.mark.browser
@@ -36,8 +34,6 @@ DOCS = [
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict]]:
-    import uvicorn
-
     from search_ui.app import create_app
 
     settings = load_settings({"KHOLUU_HOME": str(tmp_path_factory.mktemp("ui-acc") / "home")})
@@ -48,38 +44,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict]]
     store.add_user("nnc", "researcher", hash_password(PASSWORD), display_name="Nhà nghiên cứu Một")
     store.grant(seeded.doc_ids["cond"], username="nnc", expires_at=datetime.utcnow() + timedelta(days=3))
     backend = make_backend(settings, catalog)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, catalog=catalog, backend=backend),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", seeded.doc_ids
+        with serve(create_app(settings, catalog=catalog, backend=backend)) as base:
+            yield base, seeded.doc_ids
     finally:
-        server.should_exit = True
-        thread.join(10)
         backend.close()
         catalog.dispose()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    with launch_chromium() as b:
+        yield b
 
 
 def test_login_see_granted_document_logout_and_no_script_runs(site, browser) -> None:

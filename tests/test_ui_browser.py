@@ -8,8 +8,6 @@ test-output/screenshots/ (gitignored) for a person to look at.
 from __future__ import annotations
 
 import re
-import socket
-import threading
 import time
 from pathlib import Path
 from typing import Iterator
@@ -19,14 +17,10 @@ from playwright.sync_api import expect
 
 from kholuu.catalog import Catalog
 from kholuu.settings import load_settings
+from browser_support import SHOTS, launch_chromium, serve
 from test_web_support import Seeded, make_backend, seed_catalog
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"
 
 
 class Site:
@@ -36,8 +30,6 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    import uvicorn
-
     from search_ui.app import create_app
 
     home = tmp_path_factory.mktemp("ui") / "home"
@@ -46,38 +38,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     catalog = Catalog(settings.database_url)
     seeded = seed_catalog(settings, catalog)
     backend = make_backend(settings, catalog)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, catalog=catalog, backend=backend),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
     try:
-        yield Site(f"http://127.0.0.1:{port}", seeded)
+        with serve(create_app(settings, catalog=catalog, backend=backend)) as base:
+            yield Site(base, seeded)
     finally:
-        server.should_exit = True
-        thread.join(10)
         backend.close()
         catalog.dispose()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    with launch_chromium() as b:
+        yield b
 
 
 @pytest.fixture
