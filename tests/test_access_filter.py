@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from indexing.base import IndexDocument, IndexPage, SearchQuery
 from kholuu.access import (ANONYMOUS, MODES, ROLES, AccessFilter, Grant, User, access_filter,
                            declassify_due, Declassification, hash_password, verify_password)
+from service_urls import elasticsearch_url
 
 NOW = datetime(2026, 6, 1, 12, 0)
 FONDS = ["F01", "F02", "F03"]
@@ -164,14 +165,6 @@ def test_embedded_backend_applies_the_filter_to_hits_totals_and_facets(embedded,
     _check(embedded, f)
 
 
-def _es_url() -> str:
-    url = os.environ.get("KHOLUU_TEST_ELASTICSEARCH_URL", "").strip()
-    if url:
-        return url
-    if os.environ.get("KHOLUU_ALLOW_NO_ELASTICSEARCH") == "1" and os.environ.get("CI") != "true":
-        pytest.skip("KHOLUU_TEST_ELASTICSEARCH_URL unset and KHOLUU_ALLOW_NO_ELASTICSEARCH=1")
-    pytest.fail("KHOLUU_TEST_ELASTICSEARCH_URL is not set: run the tests with scripts/test (it starts "
-                "Elasticsearch), or set KHOLUU_ALLOW_NO_ELASTICSEARCH=1 to skip", pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +172,7 @@ def elastic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     from indexing.elastic import ElasticBackend
     from kholuu.settings import load_settings
 
-    s = load_settings({"KHOLUU_HOME": str(tmp_path_factory.mktemp("acc-es")), "KHOLUU_ELASTICSEARCH_URL": _es_url(),
+    s = load_settings({"KHOLUU_HOME": str(tmp_path_factory.mktemp("acc-es")), "KHOLUU_ELASTICSEARCH_URL": elasticsearch_url(),
                        "KHOLUU_ELASTICSEARCH_INDEX": f"kholuu-test-acc-{os.getpid()}-{uuid.uuid4().hex[:8]}"})
     b = ElasticBackend(s)
     try:

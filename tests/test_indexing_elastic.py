@@ -30,27 +30,18 @@ from kholuu.settings import Settings, load_settings
 # runs against Elasticsearch too.
 import test_indexing_embedded as _contract  # noqa: E402
 from test_indexing_embedded import CORPUS, doc, run  # noqa: E402
+from service_urls import elasticsearch_url
 
 globals().update({name: fn for name, fn in vars(_contract).items() if name.startswith("test_")})
 
-ES_ENV = "KHOLUU_TEST_ELASTICSEARCH_URL"
-ALLOW_NO_ES_ENV = "KHOLUU_ALLOW_NO_ELASTICSEARCH"
 
 
-def _es_url() -> str:
-    url = os.environ.get(ES_ENV, "").strip()
-    if url:
-        return url
-    if os.environ.get(ALLOW_NO_ES_ENV) == "1" and os.environ.get("CI") != "true":  # CI never skips
-        pytest.skip(f"{ES_ENV} unset and {ALLOW_NO_ES_ENV}=1: Elasticsearch tests skipped")
-    pytest.fail(f"{ES_ENV} is not set: run the tests with scripts/test (it starts Elasticsearch), "
-                f"or set {ALLOW_NO_ES_ENV}=1 to skip the Elasticsearch tests", pytrace=False)
 
 
 @pytest.fixture
 def es_settings(tmp_path) -> Settings:
     """Settings pointing at the test server, with an alias of this test's own."""
-    return load_settings({"KHOLUU_HOME": str(tmp_path / "home"), "KHOLUU_ELASTICSEARCH_URL": _es_url(),
+    return load_settings({"KHOLUU_HOME": str(tmp_path / "home"), "KHOLUU_ELASTICSEARCH_URL": elasticsearch_url(),
                           "KHOLUU_ELASTICSEARCH_INDEX": f"kholuu-test-{os.getpid()}-{uuid.uuid4().hex[:10]}"})
 
 

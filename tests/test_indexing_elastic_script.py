@@ -11,7 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from test_indexing_elastic import _es_url
+from service_urls import elasticsearch_url
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "elasticsearch"
 
@@ -41,7 +41,7 @@ def test_status_of_a_port_with_no_server(tmp_path):
 
 
 def test_status_of_the_test_server():
-    url = _es_url()     # fails (CI) or skips (KHOLUU_ALLOW_NO_ELASTICSEARCH=1) without a server
+    url = elasticsearch_url()     # fails (CI) or skips (KHOLUU_ALLOW_NO_ELASTICSEARCH=1) without a server
     port = url.rsplit(":", 1)[1].strip("/")
     out = es("status", KHOLUU_ES_PORT=port)
     assert out.returncode == 0 and '"status"' in out.stdout

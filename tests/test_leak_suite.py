@@ -33,6 +33,7 @@ from kholuu.model import DocumentMetadata
 from kholuu.settings import load_settings
 from search_ui.app import create_app
 from test_web_support import SampleDoc, seed_catalog
+from service_urls import elasticsearch_url
 
 PASSWORD = "mat-khau-thu-nghiem-1"
 
@@ -94,22 +95,13 @@ class World:
     secret_file_id: int
 
 
-def _es_url() -> str:
-    url = os.environ.get("KHOLUU_TEST_ELASTICSEARCH_URL", "").strip()
-    if url:
-        return url
-    if os.environ.get("KHOLUU_ALLOW_NO_ELASTICSEARCH") == "1" and os.environ.get("CI") != "true":
-        pytest.skip("KHOLUU_TEST_ELASTICSEARCH_URL unset and KHOLUU_ALLOW_NO_ELASTICSEARCH=1: "
-                    "the leak suite on Elasticsearch is skipped")
-    pytest.fail("KHOLUU_TEST_ELASTICSEARCH_URL is not set: run the tests with scripts/test (it starts "
-                "Elasticsearch), or set KHOLUU_ALLOW_NO_ELASTICSEARCH=1 to skip", pytrace=False)
 
 
 @pytest.fixture(scope="module", params=["embedded", pytest.param("elasticsearch")])
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     env = {"KHOLUU_HOME": str(tmp_path_factory.mktemp(f"leak-{request.param}") / "home")}
     if request.param == "elasticsearch":
-        env["KHOLUU_ELASTICSEARCH_URL"] = _es_url()
+        env["KHOLUU_ELASTICSEARCH_URL"] = elasticsearch_url()
         env["KHOLUU_ELASTICSEARCH_INDEX"] = f"kholuu-test-leak-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     settings = load_settings(env)
     settings.ensure_dirs()

@@ -20,7 +20,7 @@ from kholuu.catalog import Catalog
 from kholuu.samples import load_samples, write_sample_batch
 from pipelines.cli import add_batch
 from pipelines.runner import run_batch
-from test_indexing_elastic import es_settings, _es_url  # noqa: F401  (fixture and URL check)
+from test_indexing_elastic import es_settings  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.slow
 
