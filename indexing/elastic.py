@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 from indexing.abbrev import doc_type_name, expand_query
 from indexing.folding import fold_text
 from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
-from indexing.query import ParsedQuery, Term, parse_query
+from indexing.query import SORTS, ParsedQuery, Term, checked_query, parse_query
 from indexing.snippets import document_hits
 from kholuu.errors import SearchError
 from kholuu.textnorm import exact_form, folded_form, has_diacritics, normalize
@@ -51,7 +51,6 @@ if TYPE_CHECKING:
 
 MAPPING_VERSION = 2
 REFRESH_INTERVAL = "1s"
-SORTS = ("relevance", "date_asc", "date_desc")
 MAX_LIMIT = 1000
 FACET_LIMIT = 20
 BULK_CHUNK = 500
@@ -482,11 +481,7 @@ class ElasticBackend:
 
     def search(self, query: SearchQuery) -> SearchResult:
         started = time.perf_counter()
-        if query.sort not in SORTS:
-            raise SearchError(f"unknown sort {query.sort!r}: expected one of {', '.join(SORTS)}")
-        if query.limit < 0 or query.offset < 0:
-            raise SearchError("offset and limit must not be negative")
-        parsed = self.parse(query.text) if query.text and query.text.strip() else None
+        parsed = checked_query(query)
         if query.sees_nothing:
             return SearchResult(total=0, hits=[], facets={}, took_ms=0.0)
         self._ensure()

@@ -48,13 +48,12 @@ from indexing.abbrev import doc_type_name, expand_query
 from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
 from indexing.folding import fold_text
 from indexing.fts import exact_expression, match_expression, phrase_expression
-from indexing.query import ParsedQuery, parse_query
+from indexing.query import ParsedQuery, checked_query, parse_query
 from indexing.snippets import document_hits
 from kholuu.errors import QuerySyntaxError, SearchError
 from kholuu.textnorm import exact_form, folded_form, has_diacritics, normalize
 
 FORMAT_VERSION = "2"
-SORTS = ("relevance", "date_asc", "date_desc")
 MAX_LIMIT = 1000
 FACET_LIMIT = 20
 BATCH = 500
@@ -584,11 +583,7 @@ class EmbeddedBackend:
 
     def search(self, query: SearchQuery) -> SearchResult:
         started = time.perf_counter()
-        if query.sort not in SORTS:
-            raise SearchError(f"unknown sort {query.sort!r}: expected one of {', '.join(SORTS)}")
-        if query.limit < 0 or query.offset < 0:
-            raise SearchError("offset and limit must not be negative")
-        parsed = self.parse(query.text) if query.text and query.text.strip() else None
+        parsed = checked_query(query)
         if query.sees_nothing:
             return SearchResult(total=0, hits=[], facets={}, took_ms=0.0)
         conn = self._conn()

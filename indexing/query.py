@@ -19,7 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:
+    from indexing.base import SearchQuery
 
 from kholuu.errors import QuerySyntaxError
 from kholuu.textnorm import fold, normalize_query
@@ -171,3 +174,24 @@ def parse_query(text: str) -> ParsedQuery:
 
 
 __all__ = ["MAX_QUERY_CHARS", "ParsedQuery", "Term", "parse_query", "query_tokens"]
+
+
+SORTS = ("relevance", "date_asc", "date_desc")
+
+
+def checked_query(query: "SearchQuery") -> ParsedQuery | None:
+    """Validate a ``SearchQuery`` once for every backend; parse and expand its text.
+
+    Returns None when there is no text (filters alone). Raises ``SearchError``
+    for an unknown sort or a negative page, ``QuerySyntaxError`` for bad text.
+    """
+    from indexing.abbrev import expand_query
+    from kholuu.errors import SearchError
+
+    if query.sort not in SORTS:
+        raise SearchError(f"unknown sort {query.sort!r}: expected one of {', '.join(SORTS)}")
+    if query.limit < 0 or query.offset < 0:
+        raise SearchError("offset and limit must not be negative")
+    if not (query.text and query.text.strip()):
+        return None
+    return expand_query(parse_query(query.text))
