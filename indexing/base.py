@@ -137,6 +137,13 @@ class SearchBackend(Protocol):
 
     def count(self) -> int: ...
 
+    def present(self, ids: Sequence[int]) -> set[int]:
+        """Which of ``ids`` the index holds now, asked of the index itself.
+
+        The pipeline's catalog-against-index check uses it: a count reported by
+        the indexing call cannot show a document lost afterwards.
+        """
+
     def clear(self) -> None: ...
 
     def close(self) -> None: ...

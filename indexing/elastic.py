@@ -466,6 +466,20 @@ class ElasticBackend:
         except (TransportError, ApiError) as exc:
             raise SearchError(f"Elasticsearch at {self.url}: listing ids of {self.alias!r} failed: {exc}") from None
 
+    def present(self, ids: Sequence[int]) -> set[int]:
+        """Which of ``ids`` are in the index (the pipeline's catalog check).
+
+        ``mget`` is real-time: it sees documents not yet refreshed into search.
+        """
+        self._ensure()
+        found: set[int] = set()
+        wanted = [str(int(i)) for i in ids]
+        for start in range(0, len(wanted), 1000):
+            reply = self._call("document lookup", self.es.mget, index=self.alias,
+                               ids=wanted[start:start + 1000], source=False)
+            found.update(int(d["_id"]) for d in reply["docs"] if d.get("found"))
+        return found
+
     def size_bytes(self) -> int:
         """Store size of the index behind the alias (primaries), for benchmarks and status."""
         self._ensure()

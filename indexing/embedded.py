@@ -507,6 +507,12 @@ class EmbeddedBackend:
         """Document ids in the index (for ``kholuu index status``)."""
         return {r[0] for r in self._conn().execute("SELECT id FROM doc")}
 
+    def present(self, ids: Sequence[int]) -> set[int]:
+        """Which of ``ids`` are in the index (the pipeline's catalog check)."""
+        wanted = json.dumps([int(i) for i in ids])
+        return {r[0] for r in self._conn().execute(
+            "SELECT id FROM doc WHERE id IN (SELECT value FROM json_each(?))", (wanted,))}
+
     # -- searching -----------------------------------------------------------
     @staticmethod
     def _filters(q: SearchQuery) -> tuple[str, list[object]]:

@@ -174,6 +174,13 @@ def test_reindexing_replaces_documents(backend):
     assert backend.count() == 0 and run(backend, "nông").total == 0
 
 
+def test_present_asks_the_index_which_documents_it_holds(backend):
+    assert backend.present([1, 2, 9, 404]) == {1, 2, 9}
+    assert backend.present([]) == set()
+    backend.delete([2])
+    assert backend.present(range(1, 10)) == set(range(1, 10)) - {2}
+
+
 def test_snippet_marks_original_words_for_a_folded_query(backend):
     hit = run(backend, "nong thon moi").hits[0]
     assert hit.id == 1 and hit.best_page == 2
