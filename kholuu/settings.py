@@ -19,6 +19,30 @@ from kholuu.errors import SettingsError
 
 DEFAULT_HOME = "./kholuu-data"
 
+# Tesseract ``vie`` models: Debian's small "fast" one, and the two that scripts/install
+# unpacks from the npm package @tesseract.js-data/vie into <cache>/tessdata/<name>/.
+MODELS = ("fast", "4.0.0", "4.0.0_best_int")
+DEFAULT_MODEL = "fast"
+
+
+def model_dirs_searched(env: Mapping[str, str]) -> list[Path]:
+    """Where scripts/install puts the npm models: the CI cache when writable, else the user's."""
+    given = (env.get("KHOLUU_OCR_MODELS_DIR") or "").strip()
+    if given:
+        return [Path(given).expanduser()]
+    user_cache = Path(env.get("XDG_CACHE_HOME") or Path(env.get("HOME") or Path.home()) / ".cache")
+    return [Path("/var/cache/kholuu-ci/tessdata"), user_cache / "kholuu" / "tessdata"]
+
+
+def model_dir(name: str, env: Mapping[str, str]) -> Path | None:
+    """The folder holding ``vie.traineddata`` of model ``name`` (None for Debian's own, or when missing)."""
+    if name == "fast":
+        return None
+    for base in model_dirs_searched(env):
+        if (base / name / "vie.traineddata").is_file():
+            return (base / name).resolve()
+    return None
+
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = env.get(name)
@@ -67,7 +91,8 @@ class Settings:
     elasticsearch_index: str = "kholuu"
     # OCR
     ocr_lang: str = "vie"
-    tessdata_dir: Path | None = None
+    ocr_model: str = DEFAULT_MODEL       # fast | 4.0.0 | 4.0.0_best_int (recorded per page in the engine label)
+    tessdata_dir: Path | None = None     # the model's folder; None = Debian's tessdata
     ocr_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     ocr_timeout_s: float = 180.0
     ocr_target_dpi: int = 300
@@ -145,6 +170,7 @@ def settings_env(s: Settings) -> dict[str, str]:
         "KHOLUU_ELASTICSEARCH_URL": s.elasticsearch_url or "",
         "KHOLUU_ELASTICSEARCH_INDEX": s.elasticsearch_index,
         "KHOLUU_OCR_LANG": s.ocr_lang,
+        "KHOLUU_OCR_MODEL": s.ocr_model,
         "KHOLUU_TESSDATA_DIR": str(s.tessdata_dir or ""),
         "KHOLUU_OCR_WORKERS": str(s.ocr_workers),
         "KHOLUU_OCR_TIMEOUT": str(s.ocr_timeout_s),
@@ -181,6 +207,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     tessdata_dir = Path(tessdata).expanduser().resolve() if tessdata else None
     if tessdata_dir is not None and not tessdata_dir.is_dir():
         raise SettingsError(f"KHOLUU_TESSDATA_DIR={tessdata}: no such directory")
+    model = (env.get("KHOLUU_OCR_MODEL") or DEFAULT_MODEL).strip()
+    if model not in MODELS:
+        raise SettingsError(f"KHOLUU_OCR_MODEL={model!r}: expected one of {', '.join(MODELS)}")
+    if tessdata_dir is None and model != "fast":
+        tessdata_dir = model_dir(model, env)
+        if tessdata_dir is None:
+            where = " or ".join(str(p / model / "vie.traineddata") for p in model_dirs_searched(env))
+            raise SettingsError(f"KHOLUU_OCR_MODEL={model}: no {where} (scripts/install fetches it)")
     lang = (env.get("KHOLUU_OCR_LANG") or "vie").strip()
     if not lang.replace("+", "").replace("_", "").isalnum():
         raise SettingsError(f"KHOLUU_OCR_LANG={lang!r}: expected a Tesseract language like vie or vie+eng")
@@ -191,6 +225,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         elasticsearch_url=es_url,
         elasticsearch_index=es_index,
         ocr_lang=lang,
+        ocr_model=model,
         tessdata_dir=tessdata_dir,
         ocr_workers=_int(env, "KHOLUU_OCR_WORKERS", os.cpu_count() or 1, 1, 256),
         ocr_timeout_s=_float(env, "KHOLUU_OCR_TIMEOUT", 180.0, 1.0, 3600.0),
