@@ -36,7 +36,8 @@ from kholuu.samples.render import ground_truth, render_pages  # noqa: E402
 from ocr import OcrOptions, ocr_page, synthetic  # noqa: E402
 
 SCANS = Path(__file__).resolve().parents[2] / "shared" / "samples" / "scans"
-DEGRADATIONS = ["clean", "aged", "faded typewriter", "carbon copy", "red seal", "200 dpi", "rotated", "skewed"]
+DEGRADATIONS = ["clean", "aged", "faded typewriter", "carbon copy", "red seal", "blue seal", "200 dpi", "rotated",
+                "skewed"]
 
 
 def carbon(img: Image.Image) -> Image.Image:
@@ -66,6 +67,12 @@ def degraded(doc, page_index: int, kind: str) -> tuple[Image.Image, int]:
         img = synthetic.red_seal(base.convert("RGB"), (int(w * 0.35), int(h * 0.30)), int(w * 0.09))
         img = synthetic.red_seal(img, (int(w * 0.65), int(h * 0.55)), int(w * 0.09))
         return synthetic.red_stamp(img, "MẬT", (int(w * 0.08), int(h * 0.03)), int(w * 0.03)), 300
+    if kind == "blue seal":
+        w, h = base.size
+        blue = synthetic.BLUE_INK
+        img = synthetic.red_seal(base.convert("RGB"), (int(w * 0.35), int(h * 0.30)), int(w * 0.09), colour=blue)
+        img = synthetic.red_seal(img, (int(w * 0.65), int(h * 0.55)), int(w * 0.09), colour=blue)
+        return synthetic.red_stamp(img, "KHẨN", (int(w * 0.08), int(h * 0.03)), int(w * 0.03), colour=blue), 300
     if kind == "rotated":
         return base.rotate(90 if page_index % 2 == 0 else 180, expand=True), 300
     if kind == "skewed":

@@ -107,7 +107,7 @@ def _without_frame(ink_crop: np.ndarray) -> np.ndarray:
 
 
 def read_marks(rgb: np.ndarray, mask: np.ndarray, options: OcrOptions, what: Path) -> list[str]:
-    """Read red stamps (MẬT, KHẨN, ...) from the red ink alone: black on white.
+    """Read red or blue stamps (MẬT, KHẨN, ...) from the stamp ink alone: black on white.
 
     Only wide regions in the upper part of the page are read (a secrecy or urgency
     stamp is a word or two in a frame under the number and date; a round seal over

@@ -222,7 +222,7 @@ def suppress_stamps(img: np.ndarray, *, red: bool = True, blue: bool = False) ->
     white while black text under the seal (dark in every channel) stays dark.
     Coloured regions are found on a small copy and only they are processed at
     full resolution (stamps cover a few percent of a page). ``data['mask']``
-    keeps the red mask (original coordinates) for reading the stamps.
+    keeps the suppressed stamp ink (original coordinates) for reading the stamps.
     """
     gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
     h, w = gray.shape
@@ -232,7 +232,7 @@ def suppress_stamps(img: np.ndarray, *, red: bool = True, blue: bool = False) ->
     found = (red_s if red else np.zeros_like(red_s)) | (blue_s if blue else np.zeros_like(blue_s))
     found = cv2.dilate(found.astype(np.uint8), np.ones((5, 5), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(found, connectivity=8)
-    red_full = np.zeros((h, w), dtype=bool)
+    stamp_ink = np.zeros((h, w), dtype=bool)
     replaced = 0
     for i in range(1, n):
         x, y, bw, bh = (int(v) for v in stats[i, :4])
@@ -248,10 +248,10 @@ def suppress_stamps(img: np.ndarray, *, red: bool = True, blue: bool = False) ->
         halo = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         replace = mask | (halo & (hsv[..., 1] >= 30) & (bright >= 120))
         np.copyto(gray[y0:y1, x0:x1], lifted, where=replace)
-        red_full[y0:y1, x0:x1] |= red_mask
+        stamp_ink[y0:y1, x0:x1] |= mask
         replaced += int(np.count_nonzero(mask))
     colours = "+".join(c for c, on in (("red", red), ("blue", blue)) if on)
-    return Step(gray, f"suppress_stamps({colours}, {replaced / (h * w):.2%})", data={"mask": red_full})
+    return Step(gray, f"suppress_stamps({colours}, {replaced / (h * w):.2%})", data={"mask": stamp_ink})
 
 
 def clean_borders(gray: np.ndarray) -> Step:
@@ -367,12 +367,19 @@ def binarize(gray: np.ndarray, dpi: int = 300) -> Step:
 
 # ---------------------------------------------------------------- plan and run
 
+def blue_is_stamp(props: ImageProperties) -> bool:
+    """Blue ink that is a stamp or seal, not the text: enough of it, yet well under the
+    page's ink (a blue-ink or carbon page has most of its ink blue; a blue seal over black
+    typescript measured 0.5% of the page against 1.9% ink)."""
+    return props.is_color and props.blue_fraction >= 0.001 and props.blue_fraction < 0.5 * props.ink_fraction
+
+
 def plan_steps(props: ImageProperties, target_dpi: int = 300) -> list[str]:
     """Choose the steps for one page from its measured properties."""
     if props.blank:
         return []
     steps: list[str] = []
-    if props.is_color and props.red_fraction >= 0.0005:
+    if props.is_color and (props.red_fraction >= 0.0005 or blue_is_stamp(props)):
         steps.append("suppress_stamps")
     else:
         steps.append("grayscale")
@@ -401,7 +408,7 @@ class Preprocessed:
     records: list[str]
     dpi: int                    # resolution of the processed image
     properties: ImageProperties
-    stamp_mask: np.ndarray | None = None   # red stamp pixels, in original coordinates
+    stamp_mask: np.ndarray | None = None   # red (and blue) stamp pixels, in original coordinates
 
     def to_original(self, box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
         """Map a box in processed coordinates back to the original page image."""
@@ -426,7 +433,7 @@ def run(img: np.ndarray, props: ImageProperties, steps: list[str], *, target_dpi
     result = Preprocessed(img, np.eye(3), [], props.effective_dpi, props)
     for name in steps:
         if name == "suppress_stamps":
-            step = suppress_stamps(result.image)
+            step = suppress_stamps(result.image, blue=blue_is_stamp(props))
             result.stamp_mask = step.data["mask"]
         elif name == "grayscale":
             step = grayscale(result.image)

@@ -139,12 +139,18 @@ def faded(img: Image.Image, strength: float = 0.55) -> Image.Image:
     return Image.fromarray(out.astype(np.uint8)).convert("RGB")
 
 
-def red_seal(img: Image.Image, centre: tuple[int, int], radius: int, text: str = "TỈNH ỦY THÁI BÌNH") -> Image.Image:
-    """A red round seal (rings, star, text) drawn over the page with multiply blending."""
+RED_INK = (205, 30, 40)
+BLUE_INK = (35, 70, 190)   # the violet-blue of stamp pads used for some seals and "received" stamps
+
+
+def red_seal(img: Image.Image, centre: tuple[int, int], radius: int, text: str = "TỈNH ỦY THÁI BÌNH",
+             colour: tuple[int, int, int] = RED_INK) -> Image.Image:
+    """A round seal (rings, star, text; red unless ``colour`` says otherwise) drawn over
+    the page with multiply blending."""
     layer = Image.new("RGB", img.size, (255, 255, 255))
     d = ImageDraw.Draw(layer)
     cx, cy = centre
-    red = (205, 30, 40)
+    red = colour
     for r, wdt in ((radius, max(3, radius // 25)), (int(radius * 0.78), max(2, radius // 40))):
         d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=red, width=wdt)
     font = ImageFont.truetype(str(font_path("serif-bold")), max(10, radius // 6))
@@ -159,15 +165,16 @@ def red_seal(img: Image.Image, centre: tuple[int, int], radius: int, text: str =
     return Image.fromarray((a * b / 255.0).astype(np.uint8))
 
 
-def red_stamp(img: Image.Image, text: str, at: tuple[int, int], height_px: int) -> Image.Image:
-    """A red rectangular MẬT / KHẨN stamp."""
+def red_stamp(img: Image.Image, text: str, at: tuple[int, int], height_px: int,
+              colour: tuple[int, int, int] = (210, 25, 35)) -> Image.Image:
+    """A rectangular MẬT / KHẨN stamp, red unless ``colour`` says otherwise."""
     layer = Image.new("RGB", img.size, (255, 255, 255))
     d = ImageDraw.Draw(layer)
     font = ImageFont.truetype(str(font_path("serif-bold")), height_px)
     box = d.textbbox(at, text, font=font)
     pad = height_px // 4
-    d.rectangle((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), outline=(210, 25, 35), width=max(3, pad // 2))
-    d.text(at, text, font=font, fill=(210, 25, 35))
+    d.rectangle((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), outline=colour, width=max(3, pad // 2))
+    d.text(at, text, font=font, fill=colour)
     a = np.asarray(img.convert("RGB"), dtype=np.float32)
     b = np.asarray(layer, dtype=np.float32)
     return Image.fromarray((a * b / 255.0).astype(np.uint8))

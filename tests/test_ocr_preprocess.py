@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from ocr import OcrOptions, ocr_page, preprocess as pp, tesseract
-from ocr.synthetic import Line, aged, faded, party_page, red_seal, red_stamp, render, skew, speckle
+from ocr.synthetic import BLUE_INK, Line, aged, faded, party_page, red_seal, red_stamp, render, skew, speckle
 
 BODY = ["Ban Thường vụ Tỉnh ủy yêu cầu các cấp ủy đảng tập trung lãnh đạo",
         "xây dựng nông thôn mới bền vững trong năm 2021 và những năm tiếp theo",
@@ -88,6 +88,42 @@ def test_red_seal_over_text_no_longer_hides_it_and_stamp_is_reported(tmp_path):
     assert "Số 08-CT/TU" in result.text
     assert result.marks == ["MẬT"]
     assert any(s.startswith("suppress_stamps") for s in result.steps)
+
+
+@pytest.mark.slow
+def test_blue_seal_over_text_no_longer_hides_it_and_blue_stamp_is_reported(tmp_path):
+    rendered = party_page(300)
+    x0, y0, x1, y1 = rendered.box_of("08-CT/TU")
+    cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+    img = red_seal(rendered.image, (cx, cy), 170, colour=BLUE_INK)
+    img = red_stamp(img, "KHẨN", (1950, 160), 70, colour=BLUE_INK)
+    rgb = np.asarray(img)
+    props = pp.measure(rgb, 300)
+    assert props.blue_fraction > 0.001 and props.red_fraction < 0.0005
+    assert pp.blue_is_stamp(props) and "suppress_stamps" in pp.plan_steps(props)
+    assert pp.suppress_stamps(rgb).record.startswith("suppress_stamps(red,")  # red alone leaves blue ink
+    step = pp.suppress_stamps(rgb, blue=True)
+    assert step.record.startswith("suppress_stamps(red+blue,")
+    region = (slice(cy - 175, cy + 175), slice(cx - 175, cx + 175))
+    clean_ink = (_gray(rendered.image)[region] < 150).sum()
+    assert (_gray(img)[region] < 150).sum() > 1.5 * clean_ink
+    assert (step.image[region] < 150).sum() < 1.15 * clean_ink
+    assert (step.image[y0:y1, x0:x1] < 100).sum() > 0.8 * (_gray(rendered.image)[y0:y1, x0:x1] < 100).sum()
+    path = tmp_path / "blue-seal.png"
+    img.save(path, dpi=(300, 300))
+    result = ocr_page(path, OcrOptions(timeout_s=60), source="blue-seal.png", page=1)
+    assert "Số 08-CT/TU" in result.text
+    assert result.marks == ["KHẨN"]
+    assert any(s.startswith("suppress_stamps(red+blue") for s in result.steps)
+
+
+def test_blue_text_ink_is_not_taken_for_a_stamp(page):
+    """A page typed or written in blue ink keeps its text: blue is most of its ink."""
+    arr = np.asarray(page.convert("RGB")).astype(np.float32) / 255.0
+    blue_text = (255 - (1 - arr) * (255 - np.array(BLUE_INK, dtype=np.float32))).astype(np.uint8)
+    props = pp.measure(blue_text, 300)
+    assert props.blue_fraction > 0.001
+    assert not pp.blue_is_stamp(props) and "suppress_stamps" not in pp.plan_steps(props)
 
 
 def test_upscale_is_planned_for_low_dpi_and_maps_back(page):
