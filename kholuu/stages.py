@@ -17,11 +17,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from kholuu.catalog import Catalog
 from kholuu.errors import KholuuError
@@ -338,13 +339,23 @@ def build_documents(batch_id: int, ctx: StageContext) -> DocumentsSummary:
 
 def unindex(document_ids: list[int], ctx: StageContext) -> None:
     """Documents gone from the catalog leave the index at once (never a stale hit)."""
+    with _search_backend(ctx) as backend:
+        backend.delete(document_ids)
+
+
+@contextmanager
+def _search_backend(ctx: StageContext, backend: Any | None = None) -> Iterator[Any]:
+    """The given backend, or the configured one opened here and closed after."""
     import indexing
 
-    backend = indexing.open_backend(ctx.settings)
+    if backend is not None:
+        yield backend
+        return
+    own = indexing.open_backend(ctx.settings)
     try:
-        backend.delete(document_ids)
+        yield own
     finally:
-        backend.close()
+        own.close()
 
 
 @lru_cache(maxsize=1)
@@ -472,18 +483,33 @@ def index_batch(batch_id: int, ctx: StageContext, backend: Any | None = None) ->
     """Put the batch's documents into the search index (replacing older versions)."""
     import indexing
 
-    own = backend is None
-    backend = backend or indexing.open_backend(ctx.settings)
-    try:
-        docs = ctx.catalog.documents(batch_id)
-        ids = [d.id for d in docs]
-        summary = IndexSummary(backend=getattr(backend, "name", type(backend).__name__))
-        summary.indexed = indexing.index_documents(ctx.catalog, backend, ids)
+    with _search_backend(ctx, backend) as b:
+        ids = [d.id for d in ctx.catalog.documents(batch_id)]
+        summary = IndexSummary(backend=getattr(b, "name", type(b).__name__))
+        summary.indexed = indexing.index_documents(ctx.catalog, b, ids)
         ctx.progress(f"[{ctx.catalog.get_batch(batch_id).key}] đã lập chỉ mục {summary.indexed} văn bản")
         return summary
-    finally:
-        if own:
-            backend.close()
+
+
+@dataclass
+class IndexCoverage:
+    catalog: int = 0                                      # the batch's documents in the catalog
+    indexed: int = 0                                      # ... of which the index holds
+    missing: list[int] = field(default_factory=list)      # catalog ids the index lacks
+
+
+def index_coverage(batch_id: int, ctx: StageContext, backend: Any | None = None) -> IndexCoverage:
+    """Which of the batch's catalog documents the search index holds, asked of the index.
+
+    The count the indexing call returns cannot show a document lost after it
+    (a manual delete, an index restored from an older snapshot, a rebuild from
+    another catalog); only the backend itself can.
+    """
+    ids = [d.id for d in ctx.catalog.documents(batch_id)]
+    with _search_backend(ctx, backend) as b:
+        present = b.present(ids)
+    missing = [i for i in ids if i not in present]
+    return IndexCoverage(catalog=len(ids), indexed=len(ids) - len(missing), missing=missing)
 
 
 def finish_batch(batch_id: int, ctx: StageContext) -> str:

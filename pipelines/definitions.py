@@ -10,8 +10,8 @@ from dagster import Definitions
 from kholuu.catalog import Catalog
 from kholuu.settings import load_settings
 from pipelines.fonds import fonds_assets
-from pipelines.assets import ALL_ASSETS
-from pipelines.jobs import batch_job
+from pipelines.assets import ALL_ASSETS, ALL_CHECKS
+from pipelines.jobs import batch_job, check_job
 from pipelines.resources import KholuuResource
 from pipelines.sensors import inbox_sensor
 
@@ -24,8 +24,8 @@ def build_definitions() -> Definitions:
     codes = [f.code for f in catalog.list_fonds()]
     catalog.dispose()
     return Definitions(
-        assets=[*ALL_ASSETS, *fonds_assets(codes)],
-        jobs=[batch_job],
+        assets=[*ALL_ASSETS, *ALL_CHECKS, *fonds_assets(codes)],
+        jobs=[batch_job, check_job],
         sensors=[inbox_sensor],
         resources={"kholuu": KholuuResource.from_settings(settings)},
     )

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dagster import materialize
+from dagster import Definitions, materialize
 
 from kholuu.catalog import Catalog
+from kholuu.errors import KholuuError
 from kholuu.settings import Settings
-from pipelines.assets import ALL_ASSETS, BATCHES
+from pipelines.assets import ALL_ASSETS, ALL_CHECKS, BATCHES
 from pipelines.instance import get_instance
+from pipelines.jobs import check_job
 from pipelines.resources import KholuuResource
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -44,7 +46,7 @@ def run_batch(settings: Settings, batch_ref: str | int, *, quiet: bool = True,
         instance.add_dynamic_partitions(BATCHES.name, [batch.key])
     try:
         result = materialize(
-            ALL_ASSETS,
+            [*ALL_ASSETS, *ALL_CHECKS],
             instance=instance,
             partition_key=batch.key,
             resources={"kholuu": KholuuResource.from_settings(settings)},
@@ -62,6 +64,40 @@ def run_batch(settings: Settings, batch_ref: str | int, *, quiet: bool = True,
         return RunOutcome(batch.key, "failed", False, result.run_id, failure)
     catalog.dispose()
     return RunOutcome(batch.key, batch.state, True, result.run_id, batch.message)
+
+
+@dataclass
+class CheckOutcome:
+    name: str
+    passed: bool
+    metadata: dict
+
+
+def check_batch(settings: Settings, batch_ref: str | int) -> list[CheckOutcome]:
+    """Run the batch's standalone checks now, without re-materializing anything.
+
+    An archivist (or a test) asks again later whether the index still holds
+    every catalogued document of the batch; the result is recorded in the
+    instance like the checks of a full run.
+    """
+    catalog = Catalog(settings.database_url)
+    try:
+        batch = catalog.get_batch(batch_ref)
+    finally:
+        catalog.dispose()
+    instance = get_instance(settings)
+    try:
+        defs = Definitions(assets=[*ALL_ASSETS, *ALL_CHECKS], jobs=[check_job],
+                           resources={"kholuu": KholuuResource.from_settings(settings)})
+        result = defs.resolve_job_def(check_job.name).execute_in_process(
+            instance=instance, run_config=QUIET_LOGS, raise_on_error=False,
+            tags={"dagster/partition": batch.key, "kholuu/fonds": batch.fonds.code, "kholuu/batch": batch.key})
+    finally:
+        instance.dispose()
+    if not result.success:
+        raise KholuuError(f"checks of batch {batch.key} could not run: {_first_failure(result)}")
+    return [CheckOutcome(e.check_name, e.passed, {k: v.value for k, v in e.metadata.items()})
+            for e in result.get_asset_check_evaluations()]
 
 
 def _run_config(quiet: bool, reocr_below: float | None) -> dict:
