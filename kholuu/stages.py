@@ -171,7 +171,7 @@ def make_page_derivatives(batch_id: int, ctx: StageContext) -> int:
     Decoding a 300 dpi master costs about half a second; the web viewer would
     otherwise pay it on the first look at every page.
     """
-    from search_ui.images import make_derivatives
+    from kholuu.derivatives import make_derivatives
 
     cache = ctx.settings.cache_dir / "derivatives"
     made = 0

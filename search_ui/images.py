@@ -1,24 +1,18 @@
-"""Resized page images for the browser, cached on disk.
+"""Page images for the browser: the web side of ``kholuu.derivatives``.
 
-Masters are lossless page PNGs of several megabytes; a slow office connection
-must never receive one unless asked. Widths are clamped to a few sizes so the
-cache stays small and every URL is a cache hit after the first request. A
-derivative's name includes the master's size and modification time, so a
-re-scanned page gets new derivatives instead of a stale one.
+The derivatives themselves (sizes, names, the one decode) are core, shared
+with the pipeline that makes them ahead of the readers; here is only what a
+request needs: a width clamped to the allowed sizes and the media type.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
-from pathlib import Path
+from kholuu.derivatives import ALLOWED_WIDTHS, FORMATS, derivative, make_derivatives
 
-from PIL import Image, ImageOps
-
-ALLOWED_WIDTHS: tuple[int, ...] = (160, 320, 640, 1000, 1600)
 DEFAULT_WIDTH = 1000
-FORMATS = {"jpeg": ("jpg", "image/jpeg"), "webp": ("webp", "image/webp")}
+
+__all__ = ["ALLOWED_WIDTHS", "DEFAULT_WIDTH", "FORMATS", "clamp_width", "derivative", "make_derivatives",
+           "media_type"]
 
 
 def clamp_width(requested: int | None) -> int:
@@ -29,71 +23,6 @@ def clamp_width(requested: int | None) -> int:
         if w >= requested:
             return w
     return ALLOWED_WIDTHS[-1]
-
-
-def _key(master: Path) -> str:
-    st = master.stat()
-    return hashlib.sha256(f"{master.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
-
-
-def _path(cache_dir: Path, key: str, width: int, fmt: str) -> Path:
-    return cache_dir / key[:2] / f"{key}-{width}.{FORMATS[fmt][0]}"
-
-
-def _save(im: Image.Image, out: Path, fmt: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=out.suffix)
-    os.close(fd)
-    try:
-        if fmt == "webp":
-            im.save(tmp, "WEBP", quality=80, method=4)
-        else:
-            im.save(tmp, "JPEG", quality=82)
-        os.replace(tmp, out)   # atomic: a concurrent reader never sees half a file
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def make_derivatives(master: Path, cache_dir: Path, fmt: str = "jpeg") -> dict[int, Path]:
-    """Every allowed width of ``master`` in one decode, largest first.
-
-    Decoding a 300 dpi page PNG costs about half a second; doing it once for all
-    sizes (each resized from the next larger one) keeps the first look at a
-    page fast and the thumbnails free afterwards. The pipeline may call this
-    after OCR so that no reader ever waits.
-    """
-    key = _key(master)
-    out: dict[int, Path] = {w: _path(cache_dir, key, w, fmt) for w in ALLOWED_WIDTHS}
-    if all(p.exists() for p in out.values()):  # a re-run: nothing to decode
-        return out
-    out = {}
-    (cache_dir / key[:2]).mkdir(parents=True, exist_ok=True)
-    with Image.open(master) as opened:
-        opened.draft("RGB", (ALLOWED_WIDTHS[-1], ALLOWED_WIDTHS[-1] * 4))   # fast path for JPEG masters
-        im = ImageOps.exif_transpose(opened)
-        if im.mode not in ("RGB", "L"):
-            im = im.convert("RGB")
-        for width in sorted(ALLOWED_WIDTHS, reverse=True):
-            if im.width > width:
-                height = max(1, round(im.height * width / im.width))
-                im = im.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=2.0)
-            path = _path(cache_dir, key, width, fmt)
-            if not path.exists():
-                _save(im, path, fmt)
-            out[width] = path
-    return out
-
-
-def derivative(master: Path, cache_dir: Path, width: int, fmt: str = "jpeg") -> Path:
-    """Path of ``master`` at an allowed ``width`` (never enlarged), made on first use.
-
-    Raises ``FileNotFoundError`` when the master is missing and ``OSError`` when
-    it cannot be decoded; the caller answers 404.
-    """
-    path = _path(cache_dir, _key(master), width, fmt)
-    if path.exists():
-        return path
-    return make_derivatives(master, cache_dir, fmt)[width]
 
 
 def media_type(fmt: str) -> str:
