@@ -1,4 +1,4 @@
-"""Abbreviation tables (``extraction/data/abbreviations.yaml``), read once.
+"""Abbreviations for extraction, from the shared table (``kholuu.abbreviations``).
 
 The table is data so that archivists can add the codes of their own fonds
 without touching code. ``expand_abbreviations`` is what the search layer uses
@@ -8,23 +8,13 @@ number/symbol ("CT" in "08-CT/TU") into the full document type name.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
-import yaml
-
+from kholuu.abbreviations import abbreviation_table
 from kholuu.textnorm import normalize
 
-DATA_DIR = Path(__file__).parent / "data"
 
-
-@lru_cache(maxsize=1)
 def _table() -> dict[str, dict]:
-    with open(DATA_DIR / "abbreviations.yaml", encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
-    bodies = {normalize(str(k)): [normalize(str(v)) for v in vals] for k, vals in (raw.get("bodies") or {}).items()}
-    types = {normalize(str(k)): normalize(str(v)) for k, v in (raw.get("doc_types") or {}).items()}
-    return {"bodies": bodies, "doc_types": types}
+    t = abbreviation_table()
+    return {"bodies": t.bodies, "doc_types": t.doc_types}
 
 
 def doc_type_codes() -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Abbreviations for search: BTV ↔ Ban Thường vụ, and type codes (CT → Chỉ thị).
 
-Read once from ``indexing/data/abbreviations.yaml`` (data an archive edits).
+Read from the shared table ``kholuu/data/abbreviations.yaml`` (data an archive edits).
 ``expand_query`` rewrites a parsed query so that an abbreviation also finds its
 full form and a full form typed out (quoted or as words one after another) also
 finds the abbreviation. Backends only ever see the rewritten ``ParsedQuery``.
@@ -9,27 +9,19 @@ finds the abbreviation. Backends only ever see the rewritten ``ParsedQuery``.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
-
-import yaml
 
 from indexing.query import ParsedQuery, Term, query_tokens
-from kholuu.errors import SearchError
+from kholuu.abbreviations import abbreviation_table
+from kholuu.errors import InputFileError, SearchError
 from kholuu.textnorm import fold, normalize
 
-DATA_FILE = Path(__file__).resolve().parent / "data" / "abbreviations.yaml"
 
-
-@lru_cache(maxsize=1)
 def _tables() -> tuple[dict[str, list[str]], dict[str, str]]:
     try:
-        raw = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise SearchError(f"{DATA_FILE}: cannot read the abbreviation table ({exc.__class__.__name__})") from None
-    bodies = {normalize(str(k)): [normalize(str(v)) for v in (vals or [])]
-              for k, vals in (raw.get("bodies") or {}).items()}
-    types = {normalize(str(k)): normalize(str(v)) for k, v in (raw.get("doc_types") or {}).items()}
-    return bodies, types
+        t = abbreviation_table()
+    except InputFileError as exc:   # a search fails as a search error, still naming the file
+        raise SearchError(str(exc)) from None
+    return t.bodies, t.doc_types
 
 
 def doc_type_name(value: str) -> str:

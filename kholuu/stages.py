@@ -367,12 +367,14 @@ def extraction_signature() -> str:
     extractor, a re-run re-extracts.
     """
     import extraction
+    from kholuu.abbreviations import DATA_FILE as ABBREVIATIONS
 
     root = Path(extraction.__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".yaml", ".txt", ".json")):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
+    digest.update(ABBREVIATIONS.read_bytes())   # shared with search, read by the extractor too
     return digest.hexdigest()[:32]
 
 
