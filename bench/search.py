@@ -111,12 +111,30 @@ def corpus(n_docs: int, pages_per_doc: int, seed: int) -> Iterator[IndexDocument
                       ("ORG", rng.choice(ISSUERS))])
 
 
-def open_bench_backend(folder: Path, es_url: str | None, *, keep: bool = False) -> SearchBackend:
-    """A fresh, empty backend: embedded in ``folder``, or Elasticsearch at ``es_url``."""
-    if es_url is None:
+def open_embedded_backend(folder: Path, kind: str) -> SearchBackend:
+    """The embedded backend ``kind`` in ``folder``: tantivy (``folder/tantivy``, the
+    default) or the older SQLite FTS5 one (``folder/search.sqlite``)."""
+    if kind == "fts5":
         from indexing.embedded import EmbeddedBackend
 
-        backend: SearchBackend = EmbeddedBackend(folder / "search.sqlite")
+        return EmbeddedBackend(folder / "search.sqlite")
+    from indexing.tantivy_index import TantivyBackend
+
+    return TantivyBackend(folder / "tantivy")
+
+
+def embedded_bytes(backend: SearchBackend, folder: Path) -> int:
+    """Size on disk of an embedded index (tantivy: every file of its folder)."""
+    if backend.__class__.__name__ == "TantivyBackend":
+        return sum(p.stat().st_size for p in (folder / "tantivy").rglob("*") if p.is_file())
+    return sum(p.stat().st_size for p in folder.glob("search.sqlite*"))
+
+
+def open_bench_backend(folder: Path, es_url: str | None, *, keep: bool = False,
+                       embedded: str = "tantivy") -> SearchBackend:
+    """A fresh, empty backend: embedded in ``folder``, or Elasticsearch at ``es_url``."""
+    if es_url is None:
+        backend: SearchBackend = open_embedded_backend(folder, embedded)
     else:
         import indexing
         from kholuu.settings import load_settings
@@ -133,7 +151,7 @@ def index_bytes(backend: SearchBackend, folder: Path) -> int:
     """Size of the index on disk (Elasticsearch: primary store size)."""
     es = getattr(backend, "es", None)
     if es is None:
-        return sum(p.stat().st_size for p in folder.glob("search.sqlite*"))
+        return embedded_bytes(backend, folder)
     es.indices.refresh(index=backend.alias)  # type: ignore[attr-defined]
     stats = es.indices.stats(index=backend.alias)  # type: ignore[attr-defined]
     return int(stats["_all"]["primaries"]["store"]["size_in_bytes"])
@@ -186,6 +204,66 @@ def per_kind(backend: SearchBackend, repeat: int = 5) -> dict[str, dict[str, flo
                                     ("p95_cpu", cpu, 95))}
 
 
+def _rss_mb() -> float:
+    """Resident memory now (the peak, ``ru_maxrss``, covers the whole process)."""
+    with open("/proc/self/statm") as fh:
+        return round(int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+
+def embedded_side_by_side(args: argparse.Namespace, folder: Path) -> dict:
+    """Tantivy and SQLite FTS5 on the same corpus, queries and process, interleaved.
+
+    Each index is built unless ``--reuse`` finds it already filled in ``folder``.
+    The concurrency runs alternate backends (tantivy, FTS5, FTS5, tantivy) so a
+    change of machine load hits both; the load average is sampled at each step.
+    """
+    kinds = ("tantivy", "fts5")
+    backends = {kind: open_embedded_backend(folder, kind) for kind in kinds}
+    out: dict[str, dict] = {kind: {} for kind in kinds}
+    try:
+        for kind, backend in backends.items():
+            r = out[kind]
+            existing = backend.count() if args.reuse else 0
+            if existing:
+                r.update(documents=existing, reused_index=True)
+            else:
+                backend.clear()
+                pages = 0
+
+                def counted() -> Iterator[IndexDocument]:
+                    nonlocal pages
+                    for d in corpus(args.docs, args.pages, args.seed):
+                        pages += len(d.pages)
+                        yield d
+
+                started, cpu_started = time.perf_counter(), time.process_time()
+                n = backend.index(counted())
+                wall, cpu = max(time.perf_counter() - started, 1e-9), time.process_time() - cpu_started
+                r.update(documents=n, pages=pages, reused_index=False, index_seconds=round(wall, 1),
+                         docs_per_s=round(n / wall, 1), docs_per_cpu_s=round(n / max(cpu, 1e-9), 1),
+                         load_average_indexing=round(os.getloadavg()[0], 1))
+            r["index_mb"] = round(embedded_bytes(backend, folder) / 2**20, 1)
+            # the first query loads what a backend keeps in memory (FTS5: its columns)
+            started, cpu_started = time.perf_counter(), time.thread_time()
+            backend.search(SearchQuery(text="", limit=10, access_modes=("public",)))
+            r["first_query_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            r["first_query_cpu_ms"] = round((time.thread_time() - cpu_started) * 1000, 1)
+        for concurrency, order in ((1, kinds), (8, kinds[::-1])):
+            for kind in order:
+                out[kind][f"concurrency_{concurrency}"] = {
+                    **run_queries(backends[kind], args.queries, concurrency),
+                    "load_average": round(os.getloadavg()[0], 1)}
+                out[kind][f"rss_mb_after_c{concurrency}"] = _rss_mb()
+        for kind in kinds:
+            out[kind].update(per_kind(backends[kind]))
+            out[kind]["load_average_per_kind"] = round(os.getloadavg()[0], 1)
+    finally:
+        for backend in backends.values():
+            backend.close()
+    return {"embedded_side_by_side": out, "cores": os.cpu_count(),
+            "peak_rss_mb_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=20000)
@@ -196,15 +274,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--elasticsearch", metavar="URL", default=None,
                     help="benchmark the Elasticsearch backend at URL instead (index kholuu-bench, dropped after)")
     ap.add_argument("--reuse", action="store_true",
-                    help="query the embedded index already in --dir (built by an earlier run) without re-indexing")
+                    help="query the embedded index already in --dir (built by an earlier run) without re-indexing "
+                         "(--embedded both: build only the one that is missing)")
+    ap.add_argument("--embedded", choices=("tantivy", "fts5", "both"), default="tantivy",
+                    help="embedded backend: tantivy (the default), the older SQLite FTS5 one, or both side by side "
+                         "in one process (same corpus and queries; with --reuse, an index already in --dir is kept)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    if args.embedded == "both" and not args.elasticsearch:
+        with tempfile.TemporaryDirectory(prefix="kholuu-bench-") as tmp:
+            print(json.dumps(embedded_side_by_side(args, args.dir or Path(tmp)), ensure_ascii=False, indent=2))
+        return 0
     if args.reuse and (args.dir is None or args.elasticsearch):
         ap.error("--reuse needs --dir (embedded index only)")
 
     with tempfile.TemporaryDirectory(prefix="kholuu-bench-") as tmp:
         folder = args.dir or Path(tmp)
-        backend = open_bench_backend(folder, args.elasticsearch, keep=args.reuse)
+        backend = open_bench_backend(folder, args.elasticsearch, keep=args.reuse, embedded=args.embedded)
         pages = 0
 
         def counted() -> Iterator[IndexDocument]:

@@ -1,7 +1,11 @@
-"""Search behaviour contract, run against every backend (only the embedded one so far).
+"""Search behaviour contract, run against every backend.
 
-The corpus is written for these tests. To run the same assertions against
-Elasticsearch, add its name to ``BACKENDS`` and a branch in ``make_backend``.
+The corpus is written for these tests. Here it runs on both embedded backends:
+tantivy (the default, ``indexing.tantivy_index``) and the older SQLite FTS5 one
+(``indexing.embedded``, kept for the benchmark's comparison);
+``test_indexing_elastic.py`` collects the same tests again for Elasticsearch.
+The ``test_embedded_*`` tests at the end are FTS5 specifics; tantivy's are in
+``test_indexing_tantivy.py``.
 """
 
 from __future__ import annotations
@@ -16,13 +20,17 @@ import pytest
 from indexing.base import IndexDocument, IndexPage, SearchBackend, SearchQuery, SearchResult
 from kholuu.errors import QuerySyntaxError
 
-BACKENDS = ["embedded"]
+BACKENDS = ["tantivy", "fts5"]
 PUBLIC = ("public",)
 ALL = ("public", "conditional", "secret")
 
 
 def make_backend(name: str, tmp_path: Path) -> SearchBackend:
-    if name == "embedded":
+    if name == "tantivy":
+        from indexing.tantivy_index import TantivyBackend
+
+        return TantivyBackend(tmp_path / "index" / "tantivy")
+    if name == "fts5":
         from indexing.embedded import EmbeddedBackend
 
         return EmbeddedBackend(tmp_path / "index" / "search.sqlite")

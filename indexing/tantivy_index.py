@@ -1,0 +1,623 @@
+"""The embedded search backend: a tantivy index in a folder, no server.
+
+Why tantivy and not SQLite FTS5: at 200,000 documents FTS5's phrase scans cost
+75–90 ms CPU each and a query needs up to three (``docs/SEARCH_PERF.md``);
+tantivy answers the same phrases in about a third of that and does the whole
+query — access, filters, ranking tiers, counts and facets — in Rust, so no
+per-match work happens in Python.
+
+Analysis stays in Python, in ``kholuu.textnorm``: text is normalized, cut into
+tokens by the same rule as the query parser (``indexing.query.query_tokens``)
+and written in two forms, ``exact`` (lower case, diacritics kept) and
+``folded`` (accent-free), as space-separated tokens that tantivy's
+``whitespace`` tokenizer takes as they are. One tantivy document per archival
+document: its metadata line (subject, number, issuer, signer) then its pages.
+
+Ranking, strictest first (the same tiers as every backend): documents matching
+every accented term exactly (``mã`` is not ``ma``), then documents where words
+typed one after another appear as a phrase, then BM25. The tiers are
+constant-score optional clauses worth ``TIER`` and ``2 * TIER`` points, so one
+top-k collection in tantivy orders everything; the score shown is tier +
+bm25/(1 + bm25).
+
+Filters and access are constant-score (zero) clauses over raw-tokenized
+fields, so tantivy skips what the caller may not see before counting; facets
+are terms aggregations over fast fields run on the same query, in the same
+searcher (one snapshot for hits, totals and facets).
+
+Layout on disk: ``<root>/CURRENT`` (JSON: the live generation folder, the
+format version, whether it was ever built completely from the catalog) and
+one folder per generation. Writers (any process) take ``<root>/write.lock``;
+a rebuild writes a new generation and swaps ``CURRENT`` atomically, so
+searches never wait and a rebuild that fails half way leaves the old index.
+Searches check ``CURRENT`` and the generation's ``meta.json`` (two ``stat``
+calls) and reload when another writer committed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from indexing.abbrev import doc_type_name
+from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
+from indexing.folding import fold_text
+from indexing.query import ParsedQuery, Term, checked_query
+from indexing.snippets import document_hits
+from kholuu.errors import SearchError
+from kholuu.textnorm import exact_form, folded_form, has_diacritics, normalize
+
+FORMAT_VERSION = "1"
+MAX_LIMIT = 1000
+FACET_LIMIT = 20
+FACET_BUCKETS = 1000       # buckets fetched per facet before merging spellings
+TIER = 10_000.0            # a tier outweighs any BM25 sum (float32 keeps ~0.002 at 3e4)
+COMMIT_EVERY = 5_000       # documents per commit while indexing (readers see progress)
+MAX_TOKEN_CHARS = 200      # longer "words" are OCR noise; tantivy refuses terms over 64 KB
+ENTITY_FACETS = {"person": "PER", "organization": "ORG", "place": "LOC"}
+_SEP = "\x1f"              # between the parts of a combined keyword value
+_TOKEN_RE = re.compile(r"[^\W_]+")   # the token rule of indexing.query and indexing.snippets
+_DMAX = 2**22 - 1          # julian-style day numbers fit in 22 bits; ids below 2**31
+
+
+def _tantivy() -> Any:
+    try:
+        import tantivy
+    except ImportError as exc:   # an installation without the dependency
+        raise SearchError(f"the embedded search index needs the tantivy package ({exc}); "
+                          "run scripts/install") from None
+    return tantivy
+
+
+def _schema() -> Any:
+    t = _tantivy()
+    sb = t.SchemaBuilder()
+    sb.add_integer_field("id", stored=True, indexed=True, fast=True)
+    sb.add_text_field("exact", tokenizer_name="whitespace", index_option="position")
+    sb.add_text_field("folded", tokenizer_name="whitespace", index_option="position")
+    for name in ("fonds", "access", "doc_type_key", "doc_type_fold", "issuer_key", "issuer_fold", "register",
+                 "file_number", "entity"):
+        sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    for name in ("fonds_f", "doc_type_f", "issuer_f", *(f"ent_{label}" for label in ENTITY_FACETS.values())):
+        sb.add_text_field(name, tokenizer_name="raw", index_option="basic", fast=True)
+    sb.add_integer_field("year", indexed=True, fast=True)
+    sb.add_integer_field("k_asc", fast=True)     # packed sort keys, smaller first (see _sort_keys)
+    sb.add_integer_field("k_desc", fast=True)
+    sb.add_bytes_field("payload", stored=True)   # JSON: metadata and page texts for hits and snippets
+    return sb.build()
+
+
+def _tokens(text: str) -> list[str]:
+    """Lower-cased tokens, as ``indexing.query.query_tokens`` cuts a query (lowering
+    the whole text first keeps the loop in C: 5× faster on a page)."""
+    low = text.lower()
+    toks = _TOKEN_RE.findall(low if len(low) == len(text) else text)
+    if len(low) != len(text):
+        toks = [t.lower() for t in toks]
+    if toks and max(map(len, toks)) > MAX_TOKEN_CHARS:
+        toks = [t for t in toks if len(t) <= MAX_TOKEN_CHARS]
+    return toks
+
+
+def _key(value: str | None) -> tuple[str | None, str | None]:
+    if not value:
+        return None, None
+    return exact_form(value).strip(), folded_form(value).strip()
+
+
+def _sort_keys(doc_id: int, issued: date | None) -> tuple[int, int]:
+    """Ascending keys for date_asc and date_desc: undated last either way, id last."""
+    day = issued.toordinal() if issued else 0
+    undated = 0 if issued else 1
+    return ((undated << 53) | (day << 31) | doc_id, (undated << 53) | ((_DMAX - day) << 31) | doc_id)
+
+
+def _tantivy_document(d: IndexDocument) -> Any:
+    """One tantivy document; every text through ``textnorm.normalize``."""
+    t = _tantivy()
+    subject = normalize(d.subject) if d.subject else None
+    number = normalize(d.number_symbol) if d.number_symbol else None
+    issuer = normalize(d.issuer) if d.issuer else None
+    signer = normalize(d.signer_name) if d.signer_name else None
+    doc_type = normalize(d.doc_type) if d.doc_type else None
+    pages = sorted(d.pages, key=lambda p: p.page_no)
+    texts = [normalize(p.text or "") for p in pages]
+    head = "\n".join(m for m in (subject, number, issuer, signer) if m)
+    exact = " ".join(_tokens(head + "\n" + "\n".join(texts)))
+    doc = t.Document()
+    if d.id < 0 or d.id >= 2**31:
+        raise SearchError(f"document id {d.id} out of range for the embedded index")
+    doc.add_integer("id", d.id)
+    doc.add_text("exact", exact)
+    doc.add_text("folded", fold_text(exact))   # one character for one: tokens stay aligned
+    doc.add_text("fonds", d.fonds)
+    doc.add_text("fonds_f", f"{d.fonds}{_SEP}{d.fonds_name or ''}")
+    doc.add_text("access", d.access_mode)
+    for prefix, value in (("doc_type", doc_type), ("issuer", issuer)):
+        key, fold = _key(value)
+        if key:
+            doc.add_text(f"{prefix}_key", key)
+            doc.add_text(f"{prefix}_fold", fold)
+            doc.add_text(f"{prefix}_f", value.strip())
+    if d.register:
+        doc.add_text("register", d.register.strip())
+    if d.file_number:
+        doc.add_text("file_number", d.file_number.strip())
+    for label, value in sorted({(label, normalize(value).strip()) for label, value in d.entities
+                                if value and value.strip()}):
+        doc.add_text("entity", f"{label}{_SEP}{value}")
+        if label in ENTITY_FACETS.values():
+            doc.add_text(f"ent_{label}", value)
+    if d.year is not None:
+        doc.add_integer("year", d.year)
+    k_asc, k_desc = _sort_keys(d.id, d.issued_date)
+    doc.add_integer("k_asc", k_asc)
+    doc.add_integer("k_desc", k_desc)
+    payload = {"doc_type": doc_type, "number_symbol": number, "subject": subject, "issuer": issuer,
+               "issued_date": d.issued_date.isoformat() if d.issued_date else None, "fonds": d.fonds,
+               "fonds_name": d.fonds_name or "", "register": d.register, "file_number": d.file_number,
+               "pages": [[p.page_no, p.page_id, text] for p, text in zip(pages, texts)]}
+    doc.add_bytes("payload", json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+    return doc
+
+
+# -- queries ---------------------------------------------------------------------
+class _Queries:
+    """tantivy queries built from a ``ParsedQuery`` and a ``SearchQuery`` (never from user text)."""
+
+    def __init__(self, schema: Any):
+        self.t = _tantivy()
+        self.schema = schema
+
+    def _tokens_query(self, field: str, tokens: Sequence[str]) -> Any:
+        tokens = [tok for tok in tokens if len(tok) <= MAX_TOKEN_CHARS]
+        if not tokens:
+            return self.t.Query.empty_query()
+        if len(tokens) == 1:
+            return self.t.Query.term_query(self.schema, field, tokens[0])
+        return self.t.Query.phrase_query(self.schema, field, list(tokens))
+
+    def term(self, term: Term, *, exact: bool) -> Any:
+        if exact and term.has_diacritics:
+            return self._tokens_query("exact", term.tokens)
+        return self._tokens_query("folded", term.folded)
+
+    def _all(self, queries: list[Any]) -> Any:
+        return queries[0] if len(queries) == 1 else self.t.Query.boolean_query(
+            [(self.t.Occur.Must, q) for q in queries])
+
+    def _any(self, queries: list[Any]) -> Any:
+        return queries[0] if len(queries) == 1 else self.t.Query.boolean_query(
+            [(self.t.Occur.Should, q) for q in queries])
+
+    def match(self, parsed: ParsedQuery, *, exact: bool = False, exclusions: bool = True) -> Any:
+        """All groups required, any term within a group; exclusions as written (accents: that spelling)."""
+        clauses = [(self.t.Occur.Must, self._any([self.term(term, exact=exact) for term in group]))
+                   for group in parsed.groups]
+        if exclusions:
+            clauses += [(self.t.Occur.MustNot, self.term(term, exact=True)) for term in parsed.excluded]
+        return clauses[0][1] if len(clauses) == 1 else self.t.Query.boolean_query(clauses)
+
+    def phrases(self, parsed: ParsedQuery) -> Any | None:
+        if not parsed.runs:
+            return None
+        return self._all([self._tokens_query("folded", Term(tokens=run).folded) for run in parsed.runs])
+
+    def _terms(self, field: str, values: Iterable[object]) -> Any:
+        values = list(dict.fromkeys(values))
+        if not values:
+            return self.t.Query.empty_query()
+        if len(values) == 1:
+            return self.t.Query.term_query(self.schema, field, values[0])
+        return self.t.Query.term_set_query(self.schema, field, values)
+
+    def filters(self, q: SearchQuery) -> Any:
+        """What the caller may see (modes OR granted conditional ids OR whole fonds)
+        AND the query's filters; scoring nothing."""
+        visible = [self._terms("access", [str(m) for m in q.access_modes])]
+        if q.granted_ids:
+            visible.append(self._all([self.t.Query.term_query(self.schema, "access", "conditional"),
+                                      self._terms("id", [int(i) for i in q.granted_ids])]))
+        if q.fonds_scope:
+            visible.append(self._terms("fonds", [str(f) for f in q.fonds_scope]))
+        parts = [self._any(visible)]
+        if q.fonds:
+            parts.append(self._terms("fonds", [q.fonds.strip()]))
+        for column, value in (("doc_type", doc_type_name(q.doc_type) if q.doc_type else None),
+                              ("issuer", q.issuer)):
+            if value and value.strip():
+                if has_diacritics(normalize(value)):
+                    parts.append(self._terms(f"{column}_key", [exact_form(value).strip()]))
+                else:
+                    parts.append(self._terms(f"{column}_fold", [folded_form(value).strip()]))
+        if q.year_from is not None or q.year_to is not None:
+            parts.append(self.t.Query.range_query(
+                self.schema, "year", self.t.FieldType.Integer,
+                int(q.year_from) if q.year_from is not None else None,
+                int(q.year_to) if q.year_to is not None else None))
+        if q.register:
+            parts.append(self._terms("register", [q.register.strip()]))
+        if q.file_number:
+            parts.append(self._terms("file_number", [q.file_number.strip()]))
+        if q.entity:
+            label, value = q.entity
+            parts.append(self._terms("entity", [f"{label}{_SEP}{normalize(value).strip()}"]))
+        return self.t.Query.const_score_query(self._all(parts), 0.0)
+
+    def build(self, parsed: ParsedQuery | None, q: SearchQuery) -> tuple[Any, Any]:
+        """(the query that ranks, the query that only matches — for facets)."""
+        Must, Should = self.t.Occur.Must, self.t.Occur.Should
+        filters = self.filters(q)
+        if parsed is None:
+            matching = self.t.Query.boolean_query([(Must, self.t.Query.all_query()), (Must, filters)])
+            return matching, matching
+        main = self.match(parsed)
+        matching = self.t.Query.boolean_query([(Must, main), (Must, filters)])
+        clauses = [(Must, main), (Must, filters)]
+        if parsed.has_diacritics:
+            exact = self.match(parsed, exact=True, exclusions=False)
+            clauses.append((Should, self.t.Query.const_score_query(exact, 2 * TIER)))
+        phrases = self.phrases(parsed)
+        if phrases is not None:
+            clauses.append((Should, self.t.Query.const_score_query(phrases, TIER)))
+        return self.t.Query.boolean_query(clauses), matching
+
+
+# -- the backend -------------------------------------------------------------------
+@dataclass
+class _Live:
+    """One opened generation and what tells whether it is still current."""
+
+    name: str
+    index: Any
+    stamp: tuple
+
+
+class TantivyBackend:
+    """``SearchBackend`` over a tantivy index under ``root`` (created on first use)."""
+
+    name = "embedded"
+
+    def __init__(self, root: Path | str, *, busy_timeout_s: float = 30.0, writer_heap_mb: int = 128):
+        self.root = Path(root)
+        self.busy_timeout_s = busy_timeout_s
+        self.writer_heap_mb = writer_heap_mb
+        self._schema = _schema()
+        self._queries = _Queries(self._schema)
+        self._lock = threading.Lock()          # guards _live (reloads)
+        self._wlock = threading.Lock()         # one writer per process
+        self._live: _Live | None = None
+        self._closed = False
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SearchError(f"{self.root}: cannot create the search index folder ({exc})") from None
+        with self._write_lock():
+            state = self._read_current()
+            if state is None or state.get("format") != FORMAT_VERSION or not (self.root / state["dir"]).is_dir():
+                # first use, or derived data in an older layout: start empty and say so
+                # (``complete`` false: the next indexing from the catalog builds it all)
+                name = self._new_generation()
+                self._write_current(name, complete=False)
+                self._drop_other_generations(keep=name)
+        self._current()
+
+    # -- the CURRENT pointer and generations ---------------------------------------
+    @property
+    def _pointer(self) -> Path:
+        return self.root / "CURRENT"
+
+    def _read_current(self) -> dict | None:
+        try:
+            state = json.loads(self._pointer.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise SearchError(f"{self._pointer}: unreadable ({exc}); it is derived data: delete {self.root} "
+                              "and run `kholuu index rebuild`") from None
+        if not isinstance(state, dict) or not isinstance(state.get("dir"), str) or "/" in state["dir"]:
+            raise SearchError(f"{self._pointer}: not an index pointer; delete {self.root} and run "
+                              "`kholuu index rebuild`")
+        return state
+
+    def _write_current(self, name: str, *, complete: bool) -> None:
+        """Point at generation ``name``: write a temporary file, then rename (atomic)."""
+        tmp = self.root / f"CURRENT.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        tmp.write_text(json.dumps({"dir": name, "format": FORMAT_VERSION, "complete": complete}), encoding="utf-8")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, self._pointer)
+
+    def _new_generation(self) -> str:
+        name = f"g-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        (self.root / name).mkdir()
+        self._open_index(name)   # creates the empty index files
+        return name
+
+    def _open_index(self, name: str) -> Any:
+        t = _tantivy()
+        try:
+            return t.Index(self._schema, path=str(self.root / name), reuse=True)
+        except (OSError, ValueError) as exc:
+            raise SearchError(f"{self.root / name}: not a usable search index ({exc}); delete {self.root} and "
+                              "run `kholuu index rebuild`") from None
+
+    def _drop_other_generations(self, keep: str) -> None:
+        """Old generations go once ``CURRENT`` no longer names them (a reader in
+        another process keeps its open files until it reloads: POSIX unlink)."""
+        for path in self.root.glob("g-*"):
+            if path.name != keep and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+
+    def _stamp(self, name: str) -> tuple:
+        try:
+            p = self._pointer.stat()
+            m = (self.root / name / "meta.json").stat()
+        except FileNotFoundError:
+            return ()
+        return (p.st_ino, p.st_mtime_ns, m.st_ino, m.st_mtime_ns, m.st_size)
+
+    def _current(self) -> _Live:
+        """The live generation, reloaded when a writer (any process) committed or swapped."""
+        if self._closed:
+            raise SearchError(f"{self.root}: the search index is closed")
+        live = self._live
+        if live is not None and live.stamp and self._stamp(live.name) == live.stamp:
+            return live
+        with self._lock:
+            state = self._read_current()
+            if state is None:
+                raise SearchError(f"{self._pointer}: missing; run `kholuu index rebuild`")
+            name = state["dir"]
+            stamp = self._stamp(name)
+            live = self._live
+            if live is not None and live.name == name:
+                live.index.reload()
+            else:
+                live = _Live(name=name, index=self._open_index(name), stamp=stamp)
+                live.index.config_reader(reload_policy="Manual")
+            live.stamp = stamp
+            self._live = live
+            return live
+
+    @property
+    def complete(self) -> bool:
+        """Whether the index was ever built completely from the catalog (a rebuild);
+        ``indexing.index_documents`` rebuilds an index that was not."""
+        state = self._read_current()
+        return bool(state and state.get("complete"))
+
+    # -- writing ----------------------------------------------------------------
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """One writer at a time across processes (``write.lock``) and threads."""
+        with self._wlock:
+            path = self.root / "write.lock"
+            fh = open(path, "a+")
+            try:
+                deadline = time.monotonic() + self.busy_timeout_s
+                while True:
+                    try:
+                        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= deadline:
+                            raise SearchError(f"{path}: another process is writing the search index "
+                                              f"(waited {self.busy_timeout_s:g} s)") from None
+                        time.sleep(0.05)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+            finally:
+                fh.close()
+
+    def _writer(self, index: Any, heap_mb: int | None = None) -> Any:
+        try:
+            return index.writer((heap_mb or self.writer_heap_mb) * 2**20, 1 if not heap_mb else 2)
+        except ValueError as exc:
+            raise SearchError(f"{self.root}: cannot write the search index ({exc})") from None
+
+    @staticmethod
+    def _finish(writer: Any) -> None:
+        writer.commit()
+        writer.wait_merging_threads()
+
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        """A writer on the live generation, under the write lock; committed at the end,
+        rolled back on failure. Readers of this process reload at once."""
+        if self._closed:
+            raise SearchError(f"{self.root}: the search index is closed")
+        with self._write_lock():
+            state = self._read_current()
+            if state is None:
+                raise SearchError(f"{self._pointer}: missing; run `kholuu index rebuild`")
+            index = self._open_index(state["dir"])
+            writer = self._writer(index)
+            try:
+                yield writer
+                self._finish(writer)
+            except ValueError as exc:
+                writer.rollback()
+                raise SearchError(f"{self.root}: writing the search index failed ({exc})") from None
+            except BaseException:
+                writer.rollback()
+                raise
+        self._live = None if self._live is None else _Live(self._live.name, self._live.index, ())
+
+    def index(self, documents: Iterable[IndexDocument]) -> int:
+        """Add or replace documents by id; a commit every ``COMMIT_EVERY`` documents."""
+        n = 0
+        with self._writing() as writer:
+            for d in documents:
+                writer.delete_documents_by_term("id", int(d.id))
+                writer.add_document(_tantivy_document(d))
+                n += 1
+                if n % COMMIT_EVERY == 0:
+                    writer.commit()
+        return n
+
+    def delete(self, ids: Sequence[int]) -> None:
+        with self._writing() as writer:
+            for doc_id in ids:
+                writer.delete_documents_by_term("id", int(doc_id))
+
+    def clear(self) -> None:
+        with self._writing() as writer:
+            writer.delete_all_documents()
+
+    def rebuild(self, documents: Iterable[IndexDocument]) -> int:
+        """Build a new generation beside the live one and swap ``CURRENT`` to it:
+        searches use the old index until the new one is complete, and a failure
+        half way deletes the new folder and changes nothing."""
+        if self._closed:
+            raise SearchError(f"{self.root}: the search index is closed")
+        n = 0
+        with self._write_lock():
+            name = self._new_generation()
+            try:
+                writer = self._writer(self._open_index(name), heap_mb=max(self.writer_heap_mb, 256))
+                try:
+                    for d in documents:
+                        writer.add_document(_tantivy_document(d))
+                        n += 1
+                    self._finish(writer)
+                except BaseException:
+                    writer.rollback()
+                    raise
+                self._write_current(name, complete=True)
+            except BaseException:
+                shutil.rmtree(self.root / name, ignore_errors=True)
+                raise
+            self._drop_other_generations(keep=name)
+        self._live = None
+        return n
+
+    # -- reading ------------------------------------------------------------------
+    def count(self) -> int:
+        return int(self._searcher().num_docs)
+
+    def _searcher(self) -> Any:
+        return self._current().index.searcher()
+
+    def ids(self) -> set[int]:
+        """Document ids in the index (for ``kholuu index status``)."""
+        searcher = self._searcher()
+        n = searcher.num_docs
+        if not n:
+            return set()
+        agg = searcher.aggregate(self._queries.t.Query.all_query(),
+                                 {"ids": {"terms": {"field": "id", "size": n, "segment_size": n}}})
+        return {int(b["key"]) for b in agg["ids"]["buckets"]}
+
+    def present(self, ids: Sequence[int]) -> set[int]:
+        """Which of ``ids`` the index holds now (the pipeline's catalog check):
+        one term-set query, ids read from the fast field by a terms aggregation."""
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return set()
+        agg = self._searcher().aggregate(self._queries._terms("id", wanted), {
+            "ids": {"terms": {"field": "id", "size": len(wanted), "segment_size": len(wanted)}}})
+        return {int(b["key"]) for b in agg["ids"]["buckets"]}
+
+    def close(self) -> None:
+        self._closed = True
+        self._live = None
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        started = time.perf_counter()
+        parsed = checked_query(query)
+        if query.sees_nothing:
+            return SearchResult(total=0, hits=[], facets={}, took_ms=0.0)
+        ranking, matching = self._queries.build(parsed, query)
+        limit = min(query.limit, MAX_LIMIT)
+        searcher = self._searcher()   # one snapshot for hits, totals and facets
+        t = self._queries.t
+        try:
+            if query.sort == "relevance" and parsed is not None:
+                found = searcher.search(ranking, limit, count=True, offset=query.offset)
+            else:
+                key = "k_asc" if query.sort == "date_asc" else "k_desc"
+                found = searcher.search(ranking, limit, count=True, offset=query.offset, order_by_field=key,
+                                        order=t.Order.Asc)
+            total = int(found.count or 0)
+            scored = query.sort == "relevance" and parsed is not None
+            docs = [(searcher.doc(addr), float(score) if scored else 0.0) for score, addr in found.hits]
+            facets = self._facets(searcher, matching) if query.facets and total else (
+                {k: [] for k in ("fonds", "doc_type", "issuer", "year", *ENTITY_FACETS)} if query.facets else {})
+        except ValueError as exc:
+            raise SearchError(f"{self.root}: search failed ({exc})") from None
+        hits = [self._hit(doc, score, parsed) for doc, score in docs]
+        return SearchResult(total=total, hits=hits, facets=facets, took_ms=(time.perf_counter() - started) * 1000)
+
+    @staticmethod
+    def _hit(doc: Any, raw: float, parsed: ParsedQuery | None) -> Hit:
+        payload = json.loads(doc.get_first("payload"))
+        pages = [IndexPage(page_no=p[0], page_id=p[1], text=p[2]) for p in payload["pages"]]
+        tier = min(2.0, float(int(raw // TIER)))
+        bm = max(0.0, raw - tier * TIER)
+        found = document_hits(pages, parsed, fallback=payload.get("subject") or "")
+        issued = payload.get("issued_date")
+        return Hit(id=int(doc.get_first("id")), doc_type=payload.get("doc_type"),
+                   number_symbol=payload.get("number_symbol"),
+                   issued_date=date.fromisoformat(issued) if issued else None, subject=payload.get("subject"),
+                   issuer=payload.get("issuer"), fonds=payload["fonds"], fonds_name=payload.get("fonds_name", ""),
+                   register=payload.get("register"), file_number=payload.get("file_number"),
+                   score=round(tier + bm / (1.0 + bm), 4), snippet=found.snippet, best_page=found.best_page,
+                   pages=found.pages)
+
+    def _facets(self, searcher: Any, matching: Any) -> dict[str, list[FacetValue]]:
+        """Document counts per value over the visible matches: terms aggregations
+        on fast fields; spellings of one value (case) are merged here."""
+        spec = {name: {"terms": {"field": field, "size": FACET_BUCKETS, "segment_size": FACET_BUCKETS * 2}}
+                for name, field in (("fonds", "fonds_f"), ("doc_type", "doc_type_f"), ("issuer", "issuer_f"),
+                                    *((key, f"ent_{label}") for key, label in ENTITY_FACETS.items()))}
+        spec["year"] = {"terms": {"field": "year", "size": 500, "segment_size": 1000}}
+        agg = searcher.aggregate(matching, spec)
+
+        def buckets(name: str) -> list[tuple[str, int]]:
+            return [(str(b["key"]), int(b["doc_count"])) for b in agg.get(name, {}).get("buckets", [])]
+
+        def top(counts: dict[str, int], labels: dict[str, str]) -> list[FacetValue]:
+            order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+            return [FacetValue(value=labels.get(k, k), count=c, label=labels.get(k, k)) for k, c in order]
+
+        out: dict[str, list[FacetValue]] = {}
+        fonds: dict[str, int] = {}
+        names: dict[str, tuple[int, str]] = {}
+        for key, count in buckets("fonds"):
+            code, _, name = key.partition(_SEP)
+            fonds[code] = fonds.get(code, 0) + count
+            if count > names.get(code, (0, ""))[0]:
+                names[code] = (count, name)
+        order = sorted(fonds.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+        out["fonds"] = [FacetValue(value=code, count=c, label=names[code][1] or code) for code, c in order]
+        for name in ("doc_type", "issuer"):
+            counts: dict[str, int] = {}
+            shown: dict[str, tuple[int, str]] = {}
+            for value, count in buckets(name):
+                k = exact_form(value).strip()
+                counts[k] = counts.get(k, 0) + count
+                if count > shown.get(k, (0, ""))[0]:
+                    shown[k] = (count, value)   # the most frequent spelling is shown
+            out[name] = top(counts, {k: v[1] for k, v in shown.items()})
+        years = sorted(buckets("year"), key=lambda kv: -int(kv[0]))
+        out["year"] = [FacetValue(value=y, count=c, label=y) for y, c in years]
+        for key in ENTITY_FACETS:
+            out[key] = top(dict(buckets(key)), {})
+        return out
+
+
+__all__ = ["TantivyBackend"]

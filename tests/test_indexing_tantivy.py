@@ -1,0 +1,216 @@
+"""The embedded tantivy index beyond the shared contract (``test_indexing_embedded.py``
+runs the contract on it): generations and atomic rebuild, several writers and
+readers, damaged or older indexes, ranking tiers, paging, and the upgrade path
+from the SQLite FTS5 index of earlier versions."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from indexing.base import SearchQuery
+from indexing.tantivy_index import TIER, TantivyBackend
+from kholuu.errors import SearchError
+from test_indexing_embedded import ALL, CORPUS, doc, ids, run
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "tantivy"
+
+
+def generations(root: Path) -> list[str]:
+    return sorted(p.name for p in root.glob("g-*"))
+
+
+def current(root: Path) -> dict:
+    return json.loads((root / "CURRENT").read_text(encoding="utf-8"))
+
+
+def test_a_new_index_is_one_empty_generation_not_yet_complete(root: Path):
+    b = TantivyBackend(root)
+    try:
+        assert b.count() == 0 and not b.complete
+        assert generations(root) == [current(root)["dir"]]
+        b.index(CORPUS)
+        assert b.count() == len(CORPUS) and not b.complete   # indexing pieces never makes it complete
+    finally:
+        b.close()
+    again = TantivyBackend(root)   # reopening keeps it
+    try:
+        assert again.count() == len(CORPUS) and run(again, "nông thôn mới").total == 2
+    finally:
+        again.close()
+
+
+def test_rebuild_swaps_to_a_new_generation_and_is_all_or_nothing(root: Path):
+    b = TantivyBackend(root)
+    try:
+        b.index(CORPUS)
+        before = current(root)["dir"]
+
+        def failing():
+            yield CORPUS[0]
+            yield CORPUS[1]
+            raise RuntimeError("catalog went away")
+
+        with pytest.raises(RuntimeError):
+            b.rebuild(failing())
+        assert current(root)["dir"] == before and generations(root) == [before]   # half-built one removed
+        assert b.count() == len(CORPUS) and run(b, "nông thôn mới").total == 2
+        assert b.rebuild(CORPUS[:2]) == 2
+        after = current(root)
+        assert after["dir"] != before and after["complete"] is True and generations(root) == [after["dir"]]
+        assert b.count() == 2 and set(ids(run(b, "nông thôn mới"))) == {1, 2} and b.complete
+    finally:
+        b.close()
+
+
+def test_searches_run_while_a_rebuild_writes(root: Path):
+    """No downtime: a reader in another thread always sees a whole index, old or new."""
+    b = TantivyBackend(root)
+    reader = TantivyBackend(root)
+    totals: list[int] = []
+    errors: list[BaseException] = []
+    started = threading.Event()
+
+    def slow_documents():
+        for d in CORPUS:
+            started.set()
+            yield d
+        done.wait(5)
+
+    done = threading.Event()
+    try:
+        b.index(CORPUS[:2])
+        t = threading.Thread(target=lambda: b.rebuild(slow_documents()))
+        t.start()
+        started.wait(5)
+        try:
+            for _ in range(20):
+                totals.append(run(reader, "nông thôn mới").total)
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+        done.set()
+        t.join(30)
+        assert not errors and set(totals) == {2}        # the old index, whole, during the rebuild
+        assert run(reader, "nông thôn mới").total == 2 and reader.count() == len(CORPUS)   # then the new one
+    finally:
+        done.set()
+        b.close()
+        reader.close()
+
+
+def test_a_reader_sees_what_another_writer_committed(root: Path):
+    """Another process (the pipeline) writes; this one (the web app) must show it in
+    hits, totals and facets at once."""
+    reader = TantivyBackend(root)
+    writer = TantivyBackend(root)
+    try:
+        writer.index(CORPUS[:2])
+        assert set(ids(run(reader, "nông thôn mới"))) == {1, 2}
+        writer.index([doc(20, ["Nông thôn mới ở Vũ Thư"], fonds="31", doc_type="Kế hoạch", year=2023,
+                          entities=[("PER", "Lê Thị Mai")])])
+        after = run(reader, "nông thôn mới", fonds="31")
+        assert ids(after) == [20] and after.total == 1
+        assert [(f.value, f.count) for f in after.facets["fonds"]] == [("31", 1)]
+        assert [f.value for f in after.facets["person"]] == ["Lê Thị Mai"]
+        writer.delete([20])
+        assert run(reader, "nông thôn mới").total == 2 and reader.present([1, 20]) == {1}
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_a_write_while_another_process_holds_the_lock_is_a_search_error(root: Path):
+    b = TantivyBackend(root, busy_timeout_s=0.2)
+    try:
+        with open(root / "write.lock", "a+") as other:   # another open file: another writer's lock
+            fcntl.flock(other, fcntl.LOCK_EX)
+            with pytest.raises(SearchError, match="write.lock"):
+                b.index(CORPUS[:1])
+            assert run(b, "nông").total == 0            # reading never waits for the lock
+            fcntl.flock(other, fcntl.LOCK_UN)
+        assert b.index(CORPUS[:1]) == 1 and b.count() == 1
+    finally:
+        b.close()
+
+
+def test_an_index_in_an_older_format_starts_empty(root: Path):
+    b = TantivyBackend(root)
+    b.index(CORPUS[:2])
+    b.close()
+    state = current(root)
+    (root / "CURRENT").write_text(json.dumps({**state, "format": "0", "complete": True}), encoding="utf-8")
+    b = TantivyBackend(root)
+    try:
+        assert b.count() == 0 and not b.complete and generations(root) == [current(root)["dir"]]
+        b.index(CORPUS[:3])
+        assert b.count() == 3 and run(b, "nông thôn mới").total == 2
+    finally:
+        b.close()
+
+
+@pytest.mark.parametrize("damage", ["pointer", "generation"])
+def test_a_damaged_index_is_a_search_error_naming_the_folder(root: Path, damage: str):
+    TantivyBackend(root).close()
+    if damage == "pointer":
+        (root / "CURRENT").write_text("not json", encoding="utf-8")
+    else:
+        (root / current(root)["dir"] / "meta.json").write_text("{broken", encoding="utf-8")
+    with pytest.raises(SearchError, match=r"tantivy.*index rebuild"):
+        TantivyBackend(root).count()
+
+
+def test_tiers_outrank_bm25_and_show_in_the_score(root: Path):
+    b = TantivyBackend(root)
+    try:
+        b.index(CORPUS)
+        r = run(b, "mã")                           # one exact "mã" against five "ma"
+        assert ids(r) == [4, 3, 5] or ids(r) == [4, 5, 3]
+        assert 2.0 < r.hits[0].score < 3.0 and all(0.0 < h.score < 1.0 for h in r.hits[1:])
+        r = run(b, "nong thon moi")                # the phrase tier, no accents typed
+        assert ids(r)[0] == 1 and 1.0 < r.hits[0].score < 2.0 and r.hits[1].score < 1.0
+        assert TIER > 1000
+    finally:
+        b.close()
+
+
+def test_paging_through_results_is_stable(root: Path):
+    """Pages (offset/limit) concatenate to the full ordered list, in every order."""
+    b = TantivyBackend(root)
+    try:
+        b.index(CORPUS)
+        for sort in ("relevance", "date_asc", "date_desc"):
+            full = run(b, "nông", sort=sort, access_modes=ALL)
+            paged = [i for off in range(0, full.total, 2)
+                     for i in ids(run(b, "nông", sort=sort, access_modes=ALL, offset=off, limit=2))]
+            assert full.total >= 4 and paged == ids(full), sort
+        dated = ids(run(b, "nông", sort="date_desc", access_modes=ALL))
+        assert dated[-1] == 9 and dated[:2] == [7, 1]   # undated last; 2022, then 2021
+    finally:
+        b.close()
+
+
+def test_granted_ids_and_fonds_scope_widen_access(root: Path):
+    b = TantivyBackend(root)
+    try:
+        b.index(CORPUS)
+        assert set(ids(run(b, "nông thôn mới", granted_ids=(8,)))) == {1, 2, 8}
+        assert set(ids(run(b, "nông thôn mới", granted_ids=(7,)))) == {1, 2}     # a grant opens conditional only
+        r = run(b, "nông thôn mới", fonds_scope=("99",))
+        assert set(ids(r)) == {1, 2, 7, 8} and {f.value: f.count for f in r.facets["fonds"]} == {"12": 2, "99": 2}
+        assert run(b, "nông", access_modes=(), granted_ids=(8,)).total == 1
+    finally:
+        b.close()
+
+
+def test_closed_backend_is_a_search_error(root: Path):
+    b = TantivyBackend(root)
+    b.close()
+    with pytest.raises(SearchError, match="closed"):
+        b.search(SearchQuery(text="nông"))
