@@ -1,6 +1,9 @@
 """Metadata from real page images: OCR (real Tesseract) → extract_metadata.
 
-Usage: .venv/bin/python bench/extraction_scans.py [-v]
+Usage: .venv/bin/python bench/extraction_scans.py [-v] [--dump DIR]
+
+``--dump DIR`` writes each document's joined OCR text to DIR/<id>.ocr.txt,
+to read a miss against what the page says.
 
 Uses ../shared/samples/scans: the 15 Lào Cai documents rendered from their
 signed PDFs (150 dpi grayscale, real red seals and signatures; pages 1–2 of
@@ -50,6 +53,7 @@ def main(argv: list[str]) -> int:
     from ocr.engine import OcrJob, ocr_many
 
     verbose = "-v" in argv
+    dump = Path(argv[argv.index("--dump") + 1]) if "--dump" in argv else None
     clean = _clean_bench()
     docs = {json.loads(l)["id"]: json.loads(l) for l in clean.DEFAULT.read_text(encoding="utf-8").splitlines()
             if l.strip()}
@@ -99,6 +103,9 @@ def main(argv: list[str]) -> int:
     for rd in sorted(texts):
         d = docs[rd]
         meta = extract_metadata("\n\n".join(texts[rd]))
+        if dump:
+            dump.mkdir(parents=True, exist_ok=True)
+            (dump / f"{rd}.ocr.txt").write_text("\n\n".join(texts[rd]), encoding="utf-8")
         gt = "\n".join(gts[rd])
         for ref_key, attr in clean.FIELDS:
             expected = d.get(ref_key)

@@ -50,13 +50,25 @@ def _name_words(s: str) -> bool:
     return all(w.isalpha() and w[0].isupper() and (len(w) == 1 or w[1:].islower()) for w in words)
 
 
+def _despeck(s: str) -> str:
+    """A seal or signature under a name leaves one-letter specks between its
+    words ("Lê ê Thị Bích Thuận"); a Vietnamese name has no one-letter word in
+    lower case, so those go."""
+    return " ".join(w for w in s.split() if not (len(w) == 1 and w.islower()))
+
+
 def _trailing_name(line: str) -> str | None:
     line = line.strip().rstrip(".")
     if _name_words(line):
         return line
     m = re.search(r"[;,:)]\s*([^;,:()]+)$", line)
-    if m and _name_words(m.group(1).strip()):
-        return m.group(1).strip()
+    if m:
+        cand = m.group(1).strip()
+        if _name_words(cand):
+            return cand
+        cand = _despeck(cand)
+        if _name_words(cand) and len(cand.split()) >= 3:
+            return cand
     return None
 
 
@@ -159,6 +171,58 @@ def find_signer(lines: list[str], body_start: int) -> Signer | None:
                 used.add(j)
         if name:
             return Signer(name, _title_from_block(" ".join(block)), used, 0.6)
+        own = _own_title(" ".join(block))
+        if own:
+            # the name is under the seal or the signature image and OCR lost it
+            return Signer(None, own, used, 0.4)
+    # 3. a title block whose name OCR lost, or a name alone after the recipients
+    return _title_only(lines, body_start) or _name_after_recipients(lines, body_start)
+
+
+def _own_title(block: str) -> str | None:
+    """The signer's own title when the block names it; ``None`` when it does not
+    ("KT. BỘ TRƯỞNG" alone: a deputy signs, and which one is not printed)."""
+    block = re.sub(r"\s+", " ", re.sub(r"[^\w\s./]", " ", block)).strip()
+    auths = list(_AUTH_RE.finditer(block))
+    remainder = block[auths[-1].end():].strip() if auths else block
+    if not remainder:
+        return None
+    title = _title_from_block(block)
+    if not _canonical_title(title):
+        return None
+    if auths and auths[-1].group(1).startswith(("K", "T/L", "TL", "Q", "TUQ")) and \
+            fold(_canonical_title(remainder) or "") == fold(remainder):
+        return None  # only the principal's title follows the mark
+    return _canonical_title(title)
+
+
+def _title_only(lines: list[str], body_start: int) -> Signer | None:
+    """An authority mark and title lines at the end with no name after them."""
+    for i in range(len(lines) - 1, body_start, -1):
+        if not (_AUTH_RE.match(lines[i]) and _is_caps(lines[i])):
+            continue
+        block, used = [lines[i]], {i}
+        for j in range(i + 1, min(len(lines), i + 3)):
+            if _is_caps(lines[j]) and _canonical_title(lines[j]):
+                block.append(lines[j])
+                used.add(j)
+        own = _own_title(" ".join(block))
+        return Signer(None, own, used, 0.4) if own else None
+    return None
+
+
+def _name_after_recipients(lines: list[str], body_start: int) -> Signer | None:
+    """The last line a name, right after the "Nơi nhận" list: the title lines
+    above it were lost (a signature image over them) or never printed."""
+    last = len(lines) - 1
+    if last <= body_start or not _name_words(_unbullet(lines[last]).rstrip(".")):
+        return None
+    for j in range(last - 1, max(body_start, last - 15), -1):
+        if _noi_nhan(lines[j]):
+            between = lines[j + 1:last]
+            if all(l.startswith(("-", "+", "–", "•")) for l in between):
+                return Signer(lines[last].rstrip("."), None, {last}, 0.5)
+            return None
     return None
 
 
@@ -201,8 +265,10 @@ def find_recipients(lines: list[str], signer: Signer | None) -> tuple[list[str],
                 if line.endswith(part):
                     line = line[: -len(part)].rstrip()
         tail = re.search(r"[;,]\s*([^;,]+)$", line)
-        if tail and (_is_caps(tail.group(1)) and len(tail.group(1).strip()) > 3
-                     or not any(c.isalpha() for c in tail.group(1))):
+        filing = bool(re.match(r"^[-+•–]?\s*Lưu\b", line))  # "Lưu: VT, QLGT": the filing units
+        if tail and not filing and (_is_caps(tail.group(1)) and len(tail.group(1).strip()) > 3
+                     or not any(c.isalpha() for c in tail.group(1))
+                     or all(len(w) == 1 for w in tail.group(1).split())):  # seal specks "h Ắ n"
             line = line[:tail.start() + 1]  # the signature column read across, or OCR specks
         starts_item = bool(re.match(r"^[-+•–]\s*", line))
         line = re.sub(r"^[-+•–]\s*", "", line).strip()
