@@ -47,3 +47,43 @@ def test_searchable_pdf_text_layer_is_vietnamese_and_placed(tmp_path):
     x0, y0, x1, y1 = (float(v) * 300 / 72 for v in m.groups())
     drawn = items[0][2].box_of("08-CT/TU")
     assert abs(x0 - drawn[0]) < 15 and abs(x1 - drawn[2]) < 25 and abs((y0 + y1) / 2 - (drawn[1] + drawn[3]) / 2) < 25
+
+
+VERAPDF_VERSION = "1.28.2"  # as scripts/install fetches it
+
+
+def _verapdf_lib() -> Path:
+    """The veraPDF jars scripts/install puts in the CI cache (or the user's cache when not writable)."""
+    import os
+
+    user_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kholuu"
+    for base in (Path("/var/cache/kholuu-ci"), user_cache):
+        lib = base / "verapdf" / VERAPDF_VERSION / "lib"
+        if (lib / f"greenfield-apps-{VERAPDF_VERSION}.jar").is_file():
+            return lib
+    raise AssertionError("veraPDF missing: scripts/install fetches it with Maven")
+
+
+def test_searchable_pdf_passes_verapdf_as_pdfa_2b(tmp_path):
+    """The written PDF is PDF/A-2b by veraPDF's own rules (colour and gray pages); an ordinary
+    PDF fails the same check, so the validator really looks."""
+    from PIL import Image
+
+    from ocr.synthetic import party_page, red_seal
+
+    opts = OcrOptions(cache_dir=tmp_path / "cache", timeout_s=60)
+    page = party_page(300).image
+    colour = tmp_path / "colour.png"
+    red_seal(page.convert("RGB"), (800, 900), 170).save(colour, dpi=(300, 300))
+    gray = tmp_path / "gray.png"
+    page.convert("L").save(gray, dpi=(300, 300))
+    pages = [(p, ocr_page(p, opts, source="doc", page=i)) for i, p in enumerate([colour, gray], 1)]
+    out = write_searchable_pdf(pages, tmp_path / "doc.pdf", opts)
+    plain = tmp_path / "plain.pdf"
+    Image.open(gray).convert("RGB").save(plain)  # PIL's PDF: no output intent, no XMP
+    run = subprocess.run(["java", "-cp", str(_verapdf_lib() / "*"), "org.verapdf.apps.GreenfieldCliWrapper",
+                          "--flavour", "2b", "--format", "text", str(out), str(plain)],
+                         capture_output=True, text=True, timeout=300)
+    lines = run.stdout.splitlines()
+    assert f"PASS {out} 2b" in lines, run.stdout + run.stderr
+    assert f"FAIL {plain} 2b" in lines, run.stdout + run.stderr
