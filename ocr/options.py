@@ -17,7 +17,7 @@ from pathlib import Path
 from kholuu.settings import Settings
 
 # Bump when preprocessing, word mapping or post-OCR correction changes output.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"  # 3: blue stamps and seals suppressed
 
 
 @dataclass(frozen=True)
