@@ -24,17 +24,30 @@ Why it looks like this:
   they apply to hits, totals and aggregations alike.
 * The index name carries a mapping version and a timestamp behind an alias
   (``settings.elasticsearch_index``): ``rebuild`` writes a fresh index and swaps
-  the alias atomically; a failed rebuild leaves the old index in place.
+  the alias atomically; a failed rebuild leaves the old index in place. While
+  it writes, the new index has no refreshes and an asynchronous translog (it
+  is not searched yet, and a crash only loses an index that gets dropped
+  anyway); both are restored before the swap.
+* Indexing speed on a small machine is CPU: per document about half a
+  millisecond of Python analysis (normalizing, tokens, folding, JSON) and as
+  much inside Elasticsearch. Large writes therefore analyse and serialize in
+  worker processes (the GIL would hold it to one core) and hand the bulk
+  streams finished JSON bytes.
 * Snippets mark the stored original text, so the words appear as written,
   diacritics intact, even for an accent-free query.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
+import multiprocessing
+import os
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
@@ -55,6 +68,13 @@ MAX_LIMIT = 1000
 FACET_LIMIT = 20
 BULK_CHUNK = 500
 BULK_WORKERS = 2           # concurrent bulk streams (see _bulk)
+POOL_MIN_DOCS = 2000       # writes at least this large are analysed in worker processes
+POOL_CHUNK = 250           # documents per task handed to a worker
+BULK_RETRIES = 5           # streaming_bulk retries of items refused with 429
+BULK_BACKOFF = (1.0, 30.0)  # first and longest wait between those retries, seconds
+# the rebuild-time settings of a new index, and what they become before the alias swap
+REBUILD_SETTINGS = {"refresh_interval": "-1", "translog": {"durability": "async"}}
+LIVE_SETTINGS = {"refresh_interval": REFRESH_INTERVAL, "translog": {"durability": "request"}}
 ENTITY_FACETS = {"person": "PER", "organization": "ORG", "place": "LOC"}
 # Tiers (constant scores) dwarf BM25, as EXACT_TIER/PHRASE_TIER do in the embedded index.
 EXACT_TIER = 20000.0
@@ -150,6 +170,57 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
         "seg": " ".join(w for w in (doc.segmented or "").lower().split() if "_" in w),
         "pages": [{"page_id": p.page_id, "page_no": p.page_no, "text": t} for p, t in zip(ordered, texts)],
     }
+
+
+def encode(doc: IndexDocument) -> tuple[str, bytes]:
+    """(Elasticsearch id, source as JSON bytes): what a bulk stream sends."""
+    return str(doc.id), json.dumps(to_source(doc), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _encode_chunk(docs: list[IndexDocument]) -> list[tuple[str, bytes]]:
+    """Worker-process task: a chunk of documents encoded (module level, so it pickles)."""
+    return [encode(d) for d in docs]
+
+
+def _analysis_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def encoded(documents: Iterable[IndexDocument], *, min_pool: int | None = None,
+            workers: int | None = None) -> Iterator[tuple[str, bytes]]:
+    """Every document encoded, in order; in worker processes when there are at
+    least ``min_pool`` of them and more than one core.
+
+    Workers are spawned (not forked: the caller may be a threaded server or
+    Dagster) and get chunks of ``POOL_CHUNK`` documents, at most two chunks per
+    worker in flight, so memory stays bounded whatever the size of the write.
+    An exception from ``documents`` or from a worker propagates.
+    """
+    min_pool = POOL_MIN_DOCS if min_pool is None else min_pool
+    source = iter(documents)
+    head = list(itertools.islice(source, min_pool))
+    workers = _analysis_workers() if workers is None else workers
+    if len(head) < min_pool or workers < 2:
+        for d in itertools.chain(head, source):
+            yield encode(d)
+        return
+
+    def chunks() -> Iterator[list[IndexDocument]]:
+        rest = itertools.chain(head, source)
+        while chunk := list(itertools.islice(rest, POOL_CHUNK)):
+            yield chunk
+
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pending: deque[Future] = deque()
+    try:
+        for chunk in chunks():
+            pending.append(pool.submit(_encode_chunk, chunk))
+            if len(pending) >= 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------- query
@@ -308,11 +379,10 @@ class ElasticBackend:
     def _new_index_name(self) -> str:
         return f"{self.alias}-v{MAPPING_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 10**9:09d}"
 
-    def _create_index(self, name: str, *, alias: bool, refresh_interval: str = "") -> None:
+    def _create_index(self, name: str, *, alias: bool, settings: dict[str, Any] | None = None) -> None:
         extra = {"aliases": {self.alias: {"is_write_index": True}}} if alias else {}
         body = index_body()
-        if refresh_interval:
-            body["settings"]["refresh_interval"] = refresh_interval
+        body["settings"].update(settings or {})
         self._call("create index", self.es.indices.create, index=name, **body, **extra)
         self._call("wait for the new index", self.es.cluster.health, index=name,
                    wait_for_status="yellow", timeout="30s")
@@ -348,18 +418,20 @@ class ElasticBackend:
         return sorted(self._call("alias lookup", self.es.indices.get_alias, name=self.alias).body)
 
     # -- writing --------------------------------------------------------------
-    def _actions(self, index: str, documents: Iterable[IndexDocument]) -> Iterator[dict]:
-        for d in documents:
-            yield {"_op_type": "index", "_index": index, "_id": str(d.id), "_source": to_source(d)}
+    def _actions(self, index: str, documents: Iterable[IndexDocument]) -> Iterator[tuple[dict, bytes]]:
+        """(bulk header, source bytes) pairs: the source is serialized already."""
+        for doc_id, source in encoded(documents):
+            yield {"index": {"_index": index, "_id": doc_id}}, source
 
-    def _bulk(self, index: str, actions: Iterable[dict], what: str) -> int:
+    def _bulk(self, index: str, actions: Iterable[Any], what: str) -> int:
         """``streaming_bulk`` with retries on 429; failures counted and reported.
 
         ``BULK_WORKERS`` streams share one action iterator, so Python builds the
         next chunk (normalizing, folding, serializing) while Elasticsearch
         indexes the previous one: on a small machine this overlap is most of
         the indexing speed. An exception from ``actions`` (the catalog) stops
-        every stream and propagates.
+        every stream and propagates. Index actions come as (header, JSON bytes)
+        pairs from ``_actions``; deletes as the helpers' action dicts.
         """
         from elasticsearch import ApiError, TransportError, helpers
 
@@ -377,12 +449,17 @@ class ElasticBackend:
                         return
                 yield action
 
+        def expand(action: Any) -> Any:
+            return action if isinstance(action, tuple) else helpers.expand_action(action)
+
         def stream() -> None:
             nonlocal ok, failed, first
             for success, item in helpers.streaming_bulk(
                     self.es, shared(), chunk_size=BULK_CHUNK, max_chunk_bytes=20 * 1024 * 1024,
-                    raise_on_error=False, raise_on_exception=False, max_retries=5,
-                    initial_backoff=1, max_backoff=30, ignore_status=(404,) if what == "delete" else ()):
+                    expand_action_callback=expand,
+                    raise_on_error=False, raise_on_exception=False, max_retries=BULK_RETRIES,
+                    initial_backoff=BULK_BACKOFF[0], max_backoff=BULK_BACKOFF[1],
+                    ignore_status=(404,) if what == "delete" else ()):
                 op, info = next(iter(item.items()))
                 with lock:
                     if success or (op == "delete" and info.get("status") == 404):
@@ -420,14 +497,16 @@ class ElasticBackend:
         """Write every document into a new versioned index, then swap the alias.
 
         Searches use the old index until the swap; if indexing fails half way,
-        the new index is dropped and the alias is untouched.
+        the new index is dropped and the alias is untouched. The new index is
+        written with ``REBUILD_SETTINGS`` (no refreshes, asynchronous translog)
+        and gets ``LIVE_SETTINGS`` back before it is searched.
         """
         new = self._new_index_name()
-        self._create_index(new, alias=False, refresh_interval="-1")   # no refreshes while writing
+        self._create_index(new, alias=False, settings=REBUILD_SETTINGS)
         try:
             n = self._bulk(new, self._actions(new, documents), "rebuild")
             self._call("index settings", self.es.indices.put_settings, index=new,
-                       settings={"index": {"refresh_interval": REFRESH_INTERVAL}})
+                       settings={"index": LIVE_SETTINGS})
         except BaseException:
             self._call("drop the failed rebuild", self.es.indices.delete, index=new, ignore_unavailable=True)
             raise
@@ -560,4 +639,5 @@ def _reason(exc: Any) -> str:
         return str(exc)
 
 
-__all__ = ["ElasticBackend", "MAPPING_VERSION", "index_body", "to_source", "build_query", "build_filters"]
+__all__ = ["ElasticBackend", "MAPPING_VERSION", "index_body", "to_source", "encode", "encoded", "build_query",
+           "build_filters"]

@@ -251,3 +251,138 @@ def test_cli_reports_an_unreachable_server_in_one_line(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert "http://127.0.0.1:9" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------- bulk writing at speed
+def test_worker_processes_encode_exactly_as_in_process():
+    """Large writes are encoded in spawned worker processes: same bytes, same order."""
+    from indexing.elastic import encode, encoded
+
+    docs = [doc(100 + i, [f"Trang {i}: xây dựng nông thôn mới.", "Đảng bộ tỉnh."]) for i in range(12)] + CORPUS
+    assert list(encoded(docs, min_pool=2, workers=2)) == [encode(d) for d in docs]
+    assert list(encoded(docs[:3], min_pool=5, workers=2)) == [encode(d) for d in docs[:3]]
+
+
+def _index_settings(es, name: str) -> tuple[str, str]:
+    s = es.indices.get_settings(index=name, flat_settings=True)[name]["settings"]
+    return s.get("index.refresh_interval", "1s"), s.get("index.translog.durability", "request")
+
+
+def test_rebuild_writes_without_refresh_and_restores_live_settings(es_backend, monkeypatch):
+    import indexing.elastic as elastic
+
+    monkeypatch.setattr(elastic, "POOL_MIN_DOCS", 2)     # CORPUS through the worker processes
+    es_backend.index(CORPUS[:1])
+    [old] = es_backend.indices()
+    seen: list[tuple[str, str]] = []
+
+    def docs():
+        for i, d in enumerate(CORPUS):
+            if i == len(CORPUS) - 1:   # the new index exists, not yet behind the alias
+                [new] = set(es_backend.es.indices.get(index=f"{es_backend.alias}-*").body) - {old}
+                seen.append(_index_settings(es_backend.es, new))
+            yield d
+
+    assert es_backend.rebuild(docs()) == len(CORPUS)
+    assert seen == [("-1", "async")]
+    [new] = es_backend.indices()
+    assert new != old and _index_settings(es_backend.es, new) == ("1s", "request")
+    assert run(es_backend, "nông thôn mới").total == 2
+
+
+def test_failed_rebuild_in_worker_processes_keeps_the_live_index(es_backend, monkeypatch):
+    import indexing.elastic as elastic
+
+    monkeypatch.setattr(elastic, "POOL_MIN_DOCS", 2)
+    es_backend.index(CORPUS)
+    [before] = es_backend.indices()
+
+    def broken():
+        yield from CORPUS[:3]
+        raise RuntimeError("catalog went away")
+
+    with pytest.raises(RuntimeError, match="catalog went away"):
+        es_backend.rebuild(broken())
+    assert es_backend.indices() == [before] and es_backend.count() == len(CORPUS)
+    assert _index_settings(es_backend.es, before) == ("1s", "request")
+    assert es_backend.es.indices.get(index=f"{es_backend.alias}-*").body.keys() == {before}
+
+
+class _Refusing429:
+    """An HTTP relay in front of the real test server that marks the first item
+    of the first ``times`` bulk responses as refused with 429, as a busy node
+    does (the item may have been written: a retry must replace it, not add)."""
+
+    def __init__(self, target: str, times: int):
+        import http.server
+        import threading
+        import urllib.request
+
+        relay = self
+        self.target, self.times, self.bulk_bodies = target.rstrip("/"), times, []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _relay(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) or None
+                req = urllib.request.Request(relay.target + self.path, data=body, method=self.command,
+                                             headers={k: v for k, v in self.headers.items()
+                                                      if k.lower() not in ("host", "content-length")})
+                try:
+                    resp = urllib.request.urlopen(req, timeout=60)
+                    status, data, ctype = resp.status, resp.read(), resp.headers.get("Content-Type")
+                except urllib.error.HTTPError as exc:
+                    status, data, ctype = exc.code, exc.read(), exc.headers.get("Content-Type")
+                if self.path.split("?")[0].endswith("/_bulk"):
+                    relay.bulk_bodies.append(body or b"")
+                    if relay.times > 0:
+                        relay.times -= 1
+                        import json
+                        out = json.loads(data)
+                        op = next(iter(out["items"][0]))
+                        out["items"][0][op].update(status=429, error={
+                            "type": "es_rejected_execution_exception", "reason": "rejected by the test relay"})
+                        out["errors"] = True
+                        data = json.dumps(out).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", ctype or "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("X-Elastic-Product", "Elasticsearch")
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _relay
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_items_refused_with_429_are_retried_and_counted_once(es_settings: Settings, monkeypatch):
+    import dataclasses
+
+    import indexing.elastic as elastic
+    from indexing.elastic import ElasticBackend
+
+    monkeypatch.setattr(elastic, "BULK_BACKOFF", (0.05, 0.1))
+    relay = _Refusing429(es_settings.elasticsearch_url, times=2)
+    backend = ElasticBackend(dataclasses.replace(es_settings, elasticsearch_url=relay.url))
+    try:
+        assert backend.index(CORPUS) == len(CORPUS)            # each document counted once
+        assert backend.ids() == {d.id for d in CORPUS} and backend.count() == len(CORPUS)
+        assert len(relay.bulk_bodies) >= 3                     # the refused items went again
+        assert any(b.count(b"\n") == 2 for b in relay.bulk_bodies[1:])   # one item: header + source
+        relay.times = 10**6                                    # now the node never accepts it
+        monkeypatch.setattr(elastic, "BULK_RETRIES", 2)
+        with pytest.raises(SearchError, match=r"\d of \d+ documents failed.*es_rejected_execution"):
+            backend.index(CORPUS)
+    finally:
+        backend.drop()
+        backend.close()
+        relay.close()
