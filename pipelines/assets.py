@@ -56,6 +56,26 @@ def _context(context: AssetExecutionContext | AssetCheckExecutionContext, kholuu
     return batch.id, ctx
 
 
+def _metadata(values: dict) -> dict:
+    """Metadata as Dagster shows it best: lists (page numbers, ids) as JSON."""
+    return {k: MetadataValue.json(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
+def _check(name: str, passed: bool, *, warn: bool = False, **metadata: object) -> AssetCheckResult:
+    """One check result; ``warn`` for checks that flag work for review, not a broken batch."""
+    return AssetCheckResult(check_name=name, passed=passed, metadata=_metadata(metadata),
+                            severity=AssetCheckSeverity.WARN if warn else AssetCheckSeverity.ERROR)
+
+
+def _result(metadata: dict, *checks: AssetCheckResult) -> MaterializeResult:
+    return MaterializeResult(metadata=_metadata(metadata), check_results=list(checks))
+
+
+def _error_list(errors: list[str]) -> MetadataValue:
+    """Errors as a Markdown list: each names the file and the reason."""
+    return MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none")
+
+
 @asset(partitions_def=BATCHES, group_name=GROUP, retry_policy=INFRA_RETRY,
        check_specs=[AssetCheckSpec("page_count_matches_manifest", asset="batch_pages")],
        description="Scans of the batch rasterized into page images (bad files quarantined).")
@@ -65,22 +85,17 @@ def batch_pages(context: AssetExecutionContext, kholuu: KholuuResource) -> Mater
     s = stages.register_pages(batch_id, ctx)
     expected = s.expected_pages
     found = s.pages + len(s.errors)
-    return MaterializeResult(
-        metadata={"files": s.files, "pages": s.pages, "new_pages": s.new_pages,
-                  "errors": MetadataValue.md("\n".join(f"- {e}" for e in s.errors) or "none")},
-        check_results=[AssetCheckResult(
-            check_name="page_count_matches_manifest",
-            passed=expected is None or expected == found,
-            severity=AssetCheckSeverity.WARN,
-            metadata={"expected": expected if expected is not None else -1, "found": found})],
-    )
+    return _result(
+        {"files": s.files, "pages": s.pages, "new_pages": s.new_pages, "errors": _error_list(s.errors)},
+        _check("page_count_matches_manifest", expected is None or expected == found, warn=True,
+               expected=expected if expected is not None else -1, found=found))
 
 
 @asset(partitions_def=BATCHES, group_name=GROUP, deps=[batch_pages], retry_policy=INFRA_RETRY,
        description="Resized page images (thumbnails to reading size) for the web viewer.")
 def page_images(context: AssetExecutionContext, kholuu: KholuuResource) -> MaterializeResult:
     batch_id, ctx = _context(context, kholuu)
-    return MaterializeResult(metadata={"pages": stages.make_page_derivatives(batch_id, ctx)})
+    return _result({"pages": stages.make_page_derivatives(batch_id, ctx)})
 
 
 @asset(partitions_def=BATCHES, group_name=GROUP, deps=[batch_pages], retry_policy=INFRA_RETRY,
@@ -92,20 +107,13 @@ def ocr_pages(context: AssetExecutionContext, kholuu: KholuuResource, config: Oc
     s = stages.ocr_pages(batch_id, ctx, only_below=config.reocr_below)
     unread = [p.seq for p in ctx.catalog.batch_pages(batch_id) if p.status == "new"]
     low_share = len(s.low_confidence_pages) / s.pages if s.pages else 0.0
-    return MaterializeResult(
-        metadata={"pages": s.pages, "processed": s.processed, "reused": s.reused, "blank": s.blank,
-                  "errors": len(s.errors), "mean_confidence": round(s.mean_confidence, 2),
-                  "low_confidence_pages": MetadataValue.json(s.low_confidence_pages)},
-        check_results=[
-            AssetCheckResult(check_name="every_page_read_or_error", passed=not unread,
-                             metadata={"unread_pages": MetadataValue.json(unread)}),
-            AssetCheckResult(check_name="confidence", passed=low_share <= 0.2,
-                             severity=AssetCheckSeverity.WARN,
-                             metadata={"mean_confidence": round(s.mean_confidence, 2),
-                                       "share_below_threshold": round(low_share, 3),
-                                       "review_pages": MetadataValue.json(s.low_confidence_pages)}),
-        ],
-    )
+    return _result(
+        {"pages": s.pages, "processed": s.processed, "reused": s.reused, "blank": s.blank,
+         "errors": len(s.errors), "mean_confidence": round(s.mean_confidence, 2),
+         "low_confidence_pages": s.low_confidence_pages},
+        _check("every_page_read_or_error", not unread, unread_pages=unread),
+        _check("confidence", low_share <= 0.2, warn=True, mean_confidence=round(s.mean_confidence, 2),
+               share_below_threshold=round(low_share, 3), review_pages=s.low_confidence_pages))
 
 
 @asset(partitions_def=BATCHES, group_name=GROUP, deps=[ocr_pages], retry_policy=INFRA_RETRY,
@@ -113,15 +121,15 @@ def ocr_pages(context: AssetExecutionContext, kholuu: KholuuResource, config: Oc
 def documents(context: AssetExecutionContext, kholuu: KholuuResource) -> MaterializeResult:
     batch_id, ctx = _context(context, kholuu)
     s = stages.build_documents(batch_id, ctx)
-    return MaterializeResult(metadata={"documents": s.documents, "removed": len(s.removed_ids),
-                                       "boundaries_from_manifest": s.from_manifest})
+    return _result({"documents": s.documents, "removed": len(s.removed_ids),
+                    "boundaries_from_manifest": s.from_manifest})
 
 
 @asset(partitions_def=BATCHES, group_name=GROUP, deps=[documents], retry_policy=INFRA_RETRY,
        description="A searchable two-layer PDF (page images + invisible text) per document.")
 def searchable_pdfs(context: AssetExecutionContext, kholuu: KholuuResource) -> MaterializeResult:
     batch_id, ctx = _context(context, kholuu)
-    return MaterializeResult(metadata={"pdfs": stages.write_pdfs(batch_id, ctx)})
+    return _result({"pdfs": stages.write_pdfs(batch_id, ctx)})
 
 
 @asset(partitions_def=BATCHES, group_name=GROUP, deps=[documents], retry_policy=INFRA_RETRY,
@@ -129,15 +137,14 @@ def searchable_pdfs(context: AssetExecutionContext, kholuu: KholuuResource) -> M
 def search_index(context: AssetExecutionContext, kholuu: KholuuResource) -> MaterializeResult:
     batch_id, ctx = _context(context, kholuu)
     s = stages.index_batch(batch_id, ctx)
-    return MaterializeResult(metadata={"indexed": s.indexed, "backend": s.backend})
+    return _result({"indexed": s.indexed, "backend": s.backend})
 
 
 def _catalog_matches_index(context: AssetCheckExecutionContext, kholuu: KholuuResource) -> AssetCheckResult:
     batch_id, ctx = _context(context, kholuu)
     c = stages.index_coverage(batch_id, ctx)
-    return AssetCheckResult(passed=not c.missing,
-                            metadata={"catalog": c.catalog, "index": c.indexed,
-                                      "missing_document_ids": MetadataValue.json(c.missing)})
+    return _check("catalog_matches_index", not c.missing,
+                  catalog=c.catalog, index=c.indexed, missing_document_ids=c.missing)
 
 
 # Partitioned asset checks are "preview" in Dagster 1.13; this one needs the
@@ -159,8 +166,7 @@ def batch_report(context: AssetExecutionContext, kholuu: KholuuResource) -> Mate
     state = stages.finish_batch(batch_id, ctx)
     batch = ctx.catalog.get_batch(batch_id)
     errors = [f"{p.source_path}: {p.error}" for p in ctx.catalog.batch_pages(batch_id) if p.status == "error"]
-    return MaterializeResult(metadata={"state": state, "message": batch.message,
-                                       "errors": MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none")})
+    return _result({"state": state, "message": batch.message, "errors": _error_list(errors)})
 
 
 ALL_ASSETS = [batch_pages, page_images, ocr_pages, documents, searchable_pdfs, search_index, batch_report]

@@ -24,7 +24,6 @@ def fonds_assets(fonds_codes: list[str]) -> list[AssetsDefinition]:
     def fonds_summary(context: AssetExecutionContext, kholuu: KholuuResource) -> MaterializeResult:
         ctx = kholuu.stage_context(context.log.info)
         stats = ctx.catalog.fonds_statistics(context.partition_key)
-        ctx.catalog.dispose()
         return MaterializeResult(metadata={
             "batches": stats["batches"], "pages": stats["pages"], "documents": stats["documents"],
             "documents_not_indexed": stats["documents_not_indexed"],
