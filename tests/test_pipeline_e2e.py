@@ -8,7 +8,6 @@ again to prove re-runs are idempotent and reuse the OCR.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -97,29 +96,3 @@ def test_batch_runs_end_to_end_and_reruns_idempotently(settings: Settings, rende
     assert {p.id: p.updated_at for p in catalog.batch_pages(batch_id)} == before
     catalog.dispose()
 
-
-def test_bad_files_are_quarantined_and_the_rest_completes(settings: Settings, rendered: Path,
-                                                          tmp_path: Path) -> None:
-    folder = tmp_path / "hop-02"
-    folder.mkdir()
-    good = sorted(rendered.glob("*.png"))[0]
-    shutil.copy(good, folder / "01_good.png")
-    (folder / "02_empty.png").write_bytes(b"")
-    (folder / "03_notes.png").write_text("đây không phải ảnh", encoding="utf-8")
-    (folder / "04_cut.png").write_bytes(good.read_bytes()[:5000])
-    batch_id, key = add_batch(settings, "F02", folder)
-    outcome = run_batch(settings, key)
-    assert outcome.success
-    assert outcome.state == "partial"
-    catalog = Catalog(settings.database_url)
-    pages = catalog.batch_pages(batch_id)
-    errors = {p.source_path: p.error for p in pages if p.status == "error"}
-    assert set(errors) == {"02_empty.png", "03_notes.png", "04_cut.png"}
-    for name, message in errors.items():
-        assert name in message  # the error names the file …
-        quarantined = settings.quarantine_dir / key / name
-        assert quarantined.is_file()  # … and the file is kept aside with its reason
-        assert (settings.quarantine_dir / key / (name + ".reason.txt")).read_text(encoding="utf-8").strip()
-    assert len(catalog.documents(batch_id)) == 1
-    assert catalog.list_batches()[0].pages_failed == 3
-    catalog.dispose()
