@@ -2,14 +2,19 @@
 
 The index is derived data: everything it holds is read from the catalog by
 ``build_index_documents`` and can be rebuilt at any time. Two backends sit
-behind ``indexing.base.SearchBackend``: the embedded SQLite FTS5 index (default)
-and Elasticsearch (``indexing.elastic``, when ``KHOLUU_ELASTICSEARCH_URL`` is set).
+behind ``indexing.base.SearchBackend``: the embedded tantivy index (default,
+``indexing.tantivy_index``, in ``$KHOLUU_HOME/index/tantivy``) and
+Elasticsearch (``indexing.elastic``, when ``KHOLUU_ELASTICSEARCH_URL`` is set).
+The older embedded SQLite FTS5 backend (``indexing.embedded``) still passes
+the same contract and is used by the benchmark for comparison only.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import shutil
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from indexing.base import IndexDocument, IndexPage, SearchBackend, SearchQuery, SearchResult
@@ -25,12 +30,32 @@ ELASTIC_MODULE = "indexing.elastic"   # the optional Elasticsearch backend (Elas
 __all__ = ["open_backend", "build_index_documents", "index_documents", "rebuild_index", "search"]
 
 
-def open_backend(settings: "Settings") -> SearchBackend:
-    """The configured backend: embedded unless an Elasticsearch URL is set."""
-    if not settings.elasticsearch_url:
-        from indexing.embedded import EmbeddedBackend
+def embedded_index_dir(settings: "Settings") -> Path:
+    """Where the embedded (tantivy) index lives: beside the catalog, under KHOLUU_HOME."""
+    return settings.index_dir / "tantivy"
 
-        return EmbeddedBackend(settings.embedded_index_path)
+
+def discard_embedded_index(settings: "Settings") -> None:
+    """Delete a damaged embedded index (derived data: ``kholuu index rebuild`` refills it)."""
+    shutil.rmtree(embedded_index_dir(settings), ignore_errors=True)
+
+
+def drop_legacy_index(settings: "Settings") -> bool:
+    """Delete the SQLite FTS5 index file of older versions (``index/search.sqlite``)
+    once the tantivy index has been rebuilt from the catalog. True if there was one."""
+    legacy = settings.index_dir / "search.sqlite"
+    found = legacy.exists()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{legacy}{suffix}").unlink(missing_ok=True)
+    return found
+
+
+def open_backend(settings: "Settings") -> SearchBackend:
+    """The configured backend: embedded (tantivy) unless an Elasticsearch URL is set."""
+    if not settings.elasticsearch_url:
+        from indexing.tantivy_index import TantivyBackend
+
+        return TantivyBackend(embedded_index_dir(settings))
     if importlib.util.find_spec(ELASTIC_MODULE) is None:
         raise SearchError(f"KHOLUU_ELASTICSEARCH_URL={settings.elasticsearch_url}: this installation has no "
                           f"Elasticsearch backend ({ELASTIC_MODULE}); unset the variable to use the embedded index")
@@ -83,7 +108,16 @@ def build_index_documents(catalog: "Catalog", document_ids: Iterable[int] | None
 
 def index_documents(catalog: "Catalog", backend: SearchBackend, document_ids: Iterable[int] | None = None,
                     *, progress: Callable[[int], None] | None = None) -> int:
-    """Index (add or replace) catalog documents and mark them indexed. Returns how many."""
+    """Index (add or replace) catalog documents and mark them indexed. Returns how many.
+
+    An embedded index that was never built whole from the catalog (first use,
+    an upgrade from the SQLite FTS5 index, a format change) is rebuilt whole
+    here, so the pipeline and the demo never leave earlier documents out of it.
+    """
+    if getattr(backend, "complete", True) is False:
+        wanted = None if document_ids is None else {int(i) for i in document_ids}
+        total = rebuild_index(catalog, backend, progress=progress)
+        return total if wanted is None else len(wanted & set(backend.present(sorted(wanted))))
     n = 0
     batch: list[IndexDocument] = []
 

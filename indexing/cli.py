@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from pathlib import Path
 from typing import Any
 
 from indexing.base import Hit, SearchQuery
@@ -101,8 +100,7 @@ def run_rebuild(args: Any, settings: Any) -> int:
             raise
         # the embedded index is derived data: an unreadable file is replaced
         sys.stdout.write(f"Chỉ mục hỏng, tạo lại: {exc}\n")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{settings.embedded_index_path}{suffix}").unlink(missing_ok=True)
+        indexing.discard_embedded_index(settings)
         backend = indexing.open_backend(settings)
     try:
         total = catalog.count_documents()
@@ -113,6 +111,8 @@ def run_rebuild(args: Any, settings: Any) -> int:
             sys.stdout.flush()
 
         n = indexing.rebuild_index(catalog, backend, progress=progress)
+        if not settings.elasticsearch_url and indexing.drop_legacy_index(settings):
+            sys.stdout.write("Đã xóa chỉ mục SQLite FTS5 cũ (index/search.sqlite).\n")
         sys.stdout.write(f"Đã lập chỉ mục {n} tài liệu; chỉ mục có {backend.count()} tài liệu.\n")
     finally:
         backend.close()

@@ -338,15 +338,18 @@ class TantivyBackend:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise SearchError(f"{self.root}: cannot create the search index folder ({exc})") from None
-        with self._write_lock():
-            state = self._read_current()
-            if state is None or state.get("format") != FORMAT_VERSION or not (self.root / state["dir"]).is_dir():
-                # first use, or derived data in an older layout: start empty and say so
-                # (``complete`` false: the next indexing from the catalog builds it all)
-                name = self._new_generation()
-                self._write_current(name, complete=False)
-                self._drop_other_generations(keep=name)
+        if not self._usable(self._read_current()):   # no lock needed to open a usable index
+            with self._write_lock():
+                if not self._usable(self._read_current()):
+                    # first use, or derived data in an older layout: start empty and say so
+                    # (``complete`` false: the next indexing from the catalog builds it all)
+                    name = self._new_generation()
+                    self._write_current(name, complete=False)
+                    self._drop_other_generations(keep=name)
         self._current()
+
+    def _usable(self, state: dict | None) -> bool:
+        return state is not None and state.get("format") == FORMAT_VERSION and (self.root / state["dir"]).is_dir()
 
     # -- the CURRENT pointer and generations ---------------------------------------
     @property

@@ -13,7 +13,7 @@ import pytest
 
 import indexing
 from indexing.base import SearchQuery
-from indexing.embedded import EmbeddedBackend
+from indexing.tantivy_index import TantivyBackend
 from kholuu.catalog import Catalog
 from kholuu.model import DocumentMetadata, Entity, Fonds, PageOCR
 from kholuu.settings import Settings, load_settings
@@ -67,7 +67,7 @@ def test_index_from_catalog_and_search(cat_settings: Settings):
     cat = build_catalog(cat_settings)
     backend = indexing.open_backend(cat_settings)
     try:
-        assert isinstance(backend, EmbeddedBackend)
+        assert isinstance(backend, TantivyBackend)
         docs = list(indexing.build_index_documents(cat))
         assert [len(d.pages) for d in docs] == [2, 1, 1]
         first = docs[0]
@@ -87,6 +87,26 @@ def test_index_from_catalog_and_search(cat_settings: Settings):
         assert indexing.search(backend, SearchQuery(text="Tỉnh ủy kết luận")).hits[0].number_symbol == "12-KL/TU"
         only = indexing.index_documents(cat, backend, document_ids=[first.id])
         assert only == 1 and backend.count() == 3
+    finally:
+        backend.close()
+        cat.dispose()
+
+
+def test_first_indexing_into_a_new_embedded_index_builds_it_whole(cat_settings: Settings):
+    """The upgrade path: a home with the SQLite FTS5 index of older versions (or
+    none) gets a new tantivy index, built whole from the catalog the first time
+    the pipeline indexes anything — never just the batch at hand."""
+    cat = build_catalog(cat_settings)
+    (cat_settings.index_dir / "search.sqlite").write_bytes(b"an older index")
+    backend = indexing.open_backend(cat_settings)
+    try:
+        first, *rest = [d.id for d in cat.documents()]
+        assert not backend.complete and backend.count() == 0
+        assert indexing.index_documents(cat, backend, [first]) == 1
+        assert backend.complete and backend.count() == 3 and backend.present([first, *rest]) == {first, *rest}
+        assert all(d.indexed_at is not None for d in cat.documents())
+        backend.delete(rest)
+        assert indexing.index_documents(cat, backend, [first]) == 1 and backend.count() == 1   # complete: in place
     finally:
         backend.close()
         cat.dispose()
@@ -138,10 +158,13 @@ def test_cli_rebuild_and_search(cat_settings: Settings, home: Path, cli):
     before = json.loads(cli("index", "status", "--json").stdout)
     assert (before["catalog"], before["index"], before["missing_count"]) == (3, 0, 3)
 
-    cat_settings.embedded_index_path.write_bytes(b"broken" * 1000)   # rebuild replaces a damaged file
+    (indexing.embedded_index_dir(cat_settings) / "CURRENT").write_bytes(b"broken" * 1000)   # rebuild replaces
+    legacy = cat_settings.index_dir / "search.sqlite"       # the SQLite FTS5 index of older versions...
+    legacy.write_bytes(b"old index")
     rebuilt = kholuu(home, "index", "rebuild")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "3 tài liệu" in rebuilt.stdout.splitlines()[-1]
+    assert not legacy.exists() and "search.sqlite" in rebuilt.stdout   # ...goes once the new one is built
 
     after = json.loads(cli("index", "status", "--json").stdout)
     assert (after["index"], after["missing_count"], after["stale_count"], after["never_indexed"]) == (3, 0, 0, 0)

@@ -12,6 +12,7 @@ import pytest
 
 from indexing.base import IndexDocument, IndexPage, SearchQuery
 from indexing.embedded import EmbeddedBackend
+from indexing.tantivy_index import TantivyBackend
 from test_indexing_elastic import es_backend, es_settings  # noqa: F401 - fixtures
 
 WORDS = ("nông thôn mới xây dựng Đảng bộ tỉnh Thái Bình công tác cán bộ thủy lợi hợp tác xã sản xuất "
@@ -45,10 +46,13 @@ def corpus(n: int, seed: int = 11) -> list[IndexDocument]:
     return docs
 
 
-@pytest.fixture
-def both(es_backend, tmp_path):
+@pytest.fixture(params=["tantivy", "fts5"])
+def both(es_backend, tmp_path, request):
     docs = corpus(150)
-    embedded = EmbeddedBackend(tmp_path / "search.sqlite")
+    if request.param == "tantivy":   # the default embedded index
+        embedded = TantivyBackend(tmp_path / "tantivy")
+    else:                            # the older SQLite FTS5 one
+        embedded = EmbeddedBackend(tmp_path / "search.sqlite")
     embedded.index(docs)
     es_backend.index(docs)
     yield embedded, es_backend
