@@ -88,7 +88,7 @@ def main() -> None:
     base = stats[models[0][0]]
     base_cer = 100 * sum(base["cer"]) / n
     base_cpu = base["cpu"] / n
-    print(f"{'model':<16} {'CER%':>6} {'CPU s/page':>11} {'wall s/page':>12} {'correct chars per CPU s':>24} "
+    print(f"{'model':<16} {'CER%':>6} {'CPU s/page':>11} {'wall s/page':>12} {'(1 − CER) per CPU s':>24} "
           f"{'CER points saved per extra CPU s':>33}")
     for name, _ in models:
         s = stats[name]
