@@ -287,6 +287,9 @@ def test_rebuild_writes_without_refresh_and_restores_live_settings(es_backend, m
     assert seen == [("-1", "async")]
     [new] = es_backend.indices()
     assert new != old and _index_settings(es_backend.es, new) == ("1s", "request")
+    shards = es_backend.es.indices.segments(index=new)["indices"][new]["shards"]["0"]
+    assert [c["num_search_segments"] for c in shards] == [1]        # force-merged before the swap
+    assert set(es_backend.last_rebuild) == {"bulk_s", "merge_s"}
     assert run(es_backend, "nông thôn mới").total == 2
 
 
