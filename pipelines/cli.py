@@ -62,11 +62,32 @@ def run_batch_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if outcome.state in ("done", "partial") else 1
 
 
+SHOWN_ERRORS = 10   # per batch in the table; --json lists them all
+
+
+def failed_files(catalog: Catalog, batch_id: int) -> list[tuple[str, str]]:
+    """(file, reason) of the batch's failed pages, in page order: the quarantine list.
+
+    Reads two columns only: a batch of thousands of pages must not load its
+    OCR words to say which files were refused.
+    """
+    from sqlalchemy import select
+
+    from kholuu.catalog import PageRow
+
+    with catalog.session() as s:
+        return [(f, e or "") for f, e in s.execute(
+            select(PageRow.source_path, PageRow.error)
+            .where(PageRow.batch_id == batch_id, PageRow.status == "error").order_by(PageRow.seq))]
+
+
 def run_batch_list(args: argparse.Namespace, settings: Settings) -> int:
     catalog = Catalog(settings.database_url)
     rows = catalog.list_batches()
+    errors = {r.id: failed_files(catalog, r.id) for r in rows if r.pages_failed}
     if args.json:
-        print(json.dumps([vars(r) for r in rows], ensure_ascii=False, indent=2))
+        print(json.dumps([{**vars(r), "errors": [{"file": f, "reason": e} for f, e in errors.get(r.id, [])]}
+                          for r in rows], ensure_ascii=False, indent=2))
         return 0
     if not rows:
         print("Chưa có lô nào. Đăng ký: kholuu batch add --fonds F01 THƯ_MỤC")
@@ -76,4 +97,9 @@ def run_batch_list(args: argparse.Namespace, settings: Settings) -> int:
         pages = f"{r.pages_done}/{r.pages}"
         print(f"{r.id:>4}  {r.key:16} {r.fonds:6} {STATE_LABELS.get(r.state, r.state):14} "
               f"{pages:>11} {r.pages_failed:>4} {r.documents:>7}")
+        failed = errors.get(r.id, [])
+        for file, reason in failed[:SHOWN_ERRORS]:
+            print(f"        cách ly: {reason if file in reason else f'{file}: {reason}'}")
+        if len(failed) > SHOWN_ERRORS:
+            print(f"        … và {len(failed) - SHOWN_ERRORS} tệp lỗi khác (kholuu batch list --json)")
     return 0

@@ -152,5 +152,10 @@ def test_each_bad_kind_is_quarantined_and_the_rest_completes(settings: Settings,
     [row] = json.loads(_kholuu(settings, "batch", "list", "--json"))
     assert row["key"] == key and row["state"] == "partial"
     assert (row["pages"], row["pages_done"], row["pages_failed"]) == (9, 3, len(BAD))
+    listed = {e["file"]: e["reason"] for e in row["errors"]}
+    assert set(listed) == set(BAD) and all(_says(listed[n], w) for n, w in BAD.items())
     table = _kholuu(settings, "batch", "list")
     assert key in table and "xong một phần" in table
+    for name, words in BAD.items():
+        [line] = [ln for ln in table.splitlines() if "cách ly:" in ln and name in ln]
+        assert _says(line, words)
