@@ -18,8 +18,9 @@ from functools import lru_cache
 
 from extraction.abbrev import doc_type_for_code
 from extraction.lines import is_caps
-from extraction.signature import find_recipients, find_signer
-from kholuu.model import DocumentMetadata
+from extraction.joint import find_signers, is_joint, split_issuers
+from extraction.signature import Signer, find_recipients, find_signer
+from kholuu.model import DocumentMetadata, Signature
 from kholuu.textnorm import fold, normalize
 
 # --------------------------------------------------------------------------- helpers
@@ -261,7 +262,8 @@ _TYPE_NAMES = sorted([
     "Điều lệ", "Thông cáo", "Thông cáo báo chí", "Nghị định", "Thông tư", "Luật", "Pháp lệnh",
     "Lời kêu gọi", "Thư", "Điện", "Giấy mời", "Giấy giới thiệu", "Phương án", "Diễn văn",
     "Nghị quyết liên tịch", "Thông tư liên tịch", "Quy chế phối hợp", "Báo cáo chính trị",
-    "Chỉ thị khẩn", "Thông tri khẩn",
+    "Chỉ thị khẩn", "Thông tri khẩn", "Hướng dẫn liên tịch", "Kế hoạch liên tịch", "Chương trình liên tịch",
+    "Thông báo liên tịch", "Quyết định liên tịch", "Thông tri liên tịch",
 ], key=len, reverse=True)
 _TYPE_KEYS = [(n.upper(), n) for n in _TYPE_NAMES]
 
@@ -566,6 +568,18 @@ def extract_metadata(text: str) -> DocumentMetadata:
         conf["signer_name"] = signer.conf
         if signer.title:
             conf["signer_title"] = signer.conf
+    joint = is_joint(lines[:header_end + 1], meta.number_symbol, meta.doc_type)
+    if meta.issuer:
+        meta.issuers = split_issuers(meta.issuer) if joint else [meta.issuer]
+        if joint and len(meta.issuers) > 1:
+            meta.issuer = meta.issuers[0]
+    signers = find_signers(lines, body_start, signer) if joint else ([signer] if signer else [])
+    if len(signers) > 1:
+        # the primary signer is the first block (the leading body), as archivists catalogue it
+        signer = signers[0]
+        meta.signer_name, meta.signer_title = signer.name, signer.title
+        signer = Signer(signer.name, signer.title, set().union(*(s.lines_used for s in signers)), signer.conf)
+    meta.signers = [Signature(s.name, s.title) for s in signers]
     recipients, _ = find_recipients(lines, signer)
     if recipients:
         meta.recipients = recipients

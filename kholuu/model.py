@@ -104,8 +104,22 @@ class Entity:
 
 
 @dataclass
+class Signature:
+    """One signature block: the signer's name and own title (either may be unreadable)."""
+
+    name: str | None = None
+    title: str | None = None
+
+
+@dataclass
 class DocumentMetadata:
-    """Header fields of a Party or state document; ``None`` when not printed."""
+    """Header fields of a Party or state document; ``None`` when not printed.
+
+    A joint document (liên tịch) has several issuers and signature blocks:
+    ``issuers`` and ``signers`` list them all in printed order, the first being
+    the primary one that ``issuer`` / ``signer_name`` / ``signer_title`` hold
+    (for a single-issuer document the lists have at most one item).
+    """
 
     doc_type: str | None = None        # full Vietnamese name, e.g. "Chỉ thị"
     number_symbol: str | None = None   # canonical, "08-CT/TU" or "12/QĐ-UBND"
@@ -119,6 +133,8 @@ class DocumentMetadata:
     urgency_mark: str | None = None    # KHẨN, THƯỢNG KHẨN, HỎA TỐC
     recipients: list[str] = field(default_factory=list)
     confidence: dict[str, float] = field(default_factory=dict)
+    issuers: list[str] = field(default_factory=list)
+    signers: list[Signature] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -393,6 +393,8 @@ class Catalog:
             row.security_mark = _clip(metadata.security_mark, DocumentRow.security_mark)
             row.urgency_mark = _clip(metadata.urgency_mark, DocumentRow.urgency_mark)
             row.recipients = list(metadata.recipients)
+            row.issuers = list(metadata.issuers) or None
+            row.signers = [{"name": g.name, "title": g.title} for g in metadata.signers] or None
             row.field_confidence = dict(metadata.confidence)
             if access_mode:
                 row.access_mode = access_mode

@@ -125,6 +125,10 @@ class DocumentRow(Base):
     security_mark: Mapped[str | None] = mapped_column(String(32), nullable=True)
     urgency_mark: Mapped[str | None] = mapped_column(String(32), nullable=True)
     recipients: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # joint documents: every issuer and every signature block ({"name", "title"}), the
+    # first being the primary one held by issuer / signer_name / signer_title
+    issuers: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    signers: Mapped[list | None] = mapped_column(JSON, nullable=True)
     field_confidence: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     access_mode: Mapped[str] = mapped_column(String(16), default="public")
     page_count: Mapped[int] = mapped_column(Integer, default=0)
