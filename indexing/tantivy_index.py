@@ -584,15 +584,16 @@ class TantivyBackend:
         searcher = self._searcher()   # one snapshot for hits, totals and facets
         t = self._queries.t
         try:
+            top = max(limit, 1)   # tantivy refuses a limit of 0 (a count only): fetch one, show none
             if query.sort == "relevance" and parsed is not None:
-                found = searcher.search(ranking, limit, count=True, offset=query.offset)
+                found = searcher.search(ranking, top, count=True, offset=query.offset)
             else:
                 key = "k_asc" if query.sort == "date_asc" else "k_desc"
-                found = searcher.search(ranking, limit, count=True, offset=query.offset, order_by_field=key,
+                found = searcher.search(ranking, top, count=True, offset=query.offset, order_by_field=key,
                                         order=t.Order.Asc)
             total = int(found.count or 0)
             scored = query.sort == "relevance" and parsed is not None
-            docs = [(searcher.doc(addr), float(score) if scored else 0.0) for score, addr in found.hits]
+            docs = [(searcher.doc(addr), float(score) if scored else 0.0) for score, addr in found.hits[:limit]]
             facets = self._facets(searcher, matching) if query.facets and total else (
                 {k: [] for k in ("fonds", "doc_type", "issuer", "year", *ENTITY_FACETS)} if query.facets else {})
         except ValueError as exc:

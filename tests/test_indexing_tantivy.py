@@ -197,6 +197,20 @@ def test_paging_through_results_is_stable(root: Path):
         b.close()
 
 
+def test_counting_only_and_pages_past_the_end(root: Path):
+    b = TantivyBackend(root)
+    try:
+        b.index(CORPUS)
+        for sort in ("relevance", "date_asc"):
+            counted = run(b, "nông", limit=0, sort=sort)
+            assert counted.total == 3 and counted.hits == [] and counted.facets["fonds"][0].count == 3
+        past = run(b, "nông", offset=100)
+        assert past.total == 3 and past.hits == []
+        assert run(b, "", limit=0).total == 7
+    finally:
+        b.close()
+
+
 def test_granted_ids_and_fonds_scope_widen_access(root: Path):
     b = TantivyBackend(root)
     try:
