@@ -550,25 +550,23 @@ class TantivyBackend:
     def _searcher(self) -> Any:
         return self._current().index.searcher()
 
+    def _ids_matching(self, query: Any, at_most: int) -> set[int]:
+        """Ids of the documents matching ``query``, read from the ``id`` fast field as
+        the sort key (no stored document is loaded; no aggregation bucket limit)."""
+        if at_most <= 0:
+            return set()
+        found = self._searcher().search(query, at_most, count=False, order_by_field="id",
+                                        order=self._queries.t.Order.Asc)
+        return {int(key) for key, _ in found.hits}
+
     def ids(self) -> set[int]:
         """Document ids in the index (for ``kholuu index status``)."""
-        searcher = self._searcher()
-        n = searcher.num_docs
-        if not n:
-            return set()
-        agg = searcher.aggregate(self._queries.t.Query.all_query(),
-                                 {"ids": {"terms": {"field": "id", "size": n, "segment_size": n}}})
-        return {int(b["key"]) for b in agg["ids"]["buckets"]}
+        return self._ids_matching(self._queries.t.Query.all_query(), self.count())
 
     def present(self, ids: Sequence[int]) -> set[int]:
-        """Which of ``ids`` the index holds now (the pipeline's catalog check):
-        one term-set query, ids read from the fast field by a terms aggregation."""
+        """Which of ``ids`` the index holds now (the pipeline's catalog check)."""
         wanted = sorted({int(i) for i in ids})
-        if not wanted:
-            return set()
-        agg = self._searcher().aggregate(self._queries._terms("id", wanted), {
-            "ids": {"terms": {"field": "id", "size": len(wanted), "segment_size": len(wanted)}}})
-        return {int(b["key"]) for b in agg["ids"]["buckets"]}
+        return self._ids_matching(self._queries._terms("id", wanted), len(wanted)) if wanted else set()
 
     def close(self) -> None:
         self._closed = True
