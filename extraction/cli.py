@@ -74,6 +74,8 @@ def result_json(text: str) -> dict[str, Any]:
         "security_mark": meta.security_mark,
         "urgency_mark": meta.urgency_mark,
         "recipients": list(meta.recipients),
+        "issuers": list(meta.issuers),
+        "signers": [{"name": g.name, "title": g.title} for g in meta.signers],
         "entities": [{"text": e.text, "label": e.label, "start": e.start, "end": e.end,
                       "canonical": e.canonical} for e in result.entities],
         "confidence": {k: round(v, 2) for k, v in meta.confidence.items()},
@@ -85,6 +87,10 @@ def format_plain(d: dict[str, Any]) -> str:
     for key, label in LABELS:
         value = d.get(key)
         lines.append(f"{label}: {value if value is not None else '—'}")
+    if len(d.get("issuers") or []) > 1:  # a joint document: every issuer and every signer
+        lines.append(f"Các cơ quan ban hành: {'; '.join(d['issuers'])}")
+        lines.append("Những người ký: " + "; ".join(
+            " ".join(p for p in (g.get("title"), g.get("name")) if p) for g in d.get("signers") or []))
     recipients = d.get("recipients") or []
     lines.append(f"Nơi nhận: {'; '.join(recipients) if recipients else '—'}")
     groups: dict[str, list[str]] = {}

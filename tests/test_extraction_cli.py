@@ -24,7 +24,7 @@ BÍ THƯ
 Nguyễn Văn An
 """
 KEYS = {"doc_type", "number_symbol", "issuer", "place", "issued_date", "subject", "signer_name", "signer_title",
-        "security_mark", "urgency_mark", "recipients", "entities"}
+        "security_mark", "urgency_mark", "recipients", "issuers", "signers", "entities"}
 
 
 def _run(args: list[str], tmp_path: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:

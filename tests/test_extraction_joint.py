@@ -107,3 +107,16 @@ def test_catalog_keeps_all_issuers_and_signers(tmp_path):
         assert row.issuers == ["BAN TUYÊN GIÁO TỈNH ỦY", "SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH"]
         assert row.signers == [{"name": "Nguyễn Văn An", "title": "TRƯỞNG BAN"},
                                {"name": "Trần Thị Bình", "title": "PHÓ GIÁM ĐỐC"}]
+
+
+def test_extract_command_output_lists_every_issuer_and_signer():
+    from extraction.cli import format_plain, result_json
+
+    d = result_json(JOINT_ACROSS)
+    assert d["issuers"] == ["TỈNH ỦY THÁI BÌNH", "ỦY BAN NHÂN DÂN TỈNH THÁI BÌNH"]
+    assert d["signers"][1] == {"name": "Nguyễn Hồng Diên", "title": "CHỦ TỊCH"}
+    plain = format_plain(d)
+    assert "Các cơ quan ban hành: TỈNH ỦY THÁI BÌNH; ỦY BAN NHÂN DÂN TỈNH THÁI BÌNH" in plain
+    assert "Những người ký: PHÓ BÍ THƯ Phạm Văn Sinh; CHỦ TỊCH Nguyễn Hồng Diên" in plain
+    single = format_plain(result_json("TỈNH ỦY THÁI BÌNH\nSố 08-CT/TU\nCHỈ THỊ\nvề nông thôn mới\n"))
+    assert "Các cơ quan ban hành" not in single
