@@ -17,7 +17,7 @@ from pathlib import Path
 from kholuu.settings import Settings
 
 # Bump when preprocessing, word mapping or post-OCR correction changes output.
-PIPELINE_VERSION = "3"  # 3: blue stamps and seals suppressed
+PIPELINE_VERSION = "4"  # 4: blue stamps and seals suppressed (told from blue text by where the ink lies)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ class ImageProperties:
     blank: bool
     dark_edges: float = 0.0          # share of dark pixels along the page edges (scanner border)
     holes: int = 0                   # round dark blobs in the margins (punch holes)
+    blue_cover: float = 0.0          # share of the page's ink lying on or next to blue ink
 
 
 # ---------------------------------------------------------------- helpers
@@ -153,12 +154,16 @@ def measure(img: np.ndarray, dpi: int | None) -> ImageProperties:
     ink = float((detail < paper - max(25.0, contrast * 0.5)).mean()) if contrast >= 25 else 0.0
     blank = contrast < 25 or ink < 0.0003
     is_color = img.ndim == 3
-    red_f = blue_f = 0.0
+    red_f = blue_f = blue_cover = 0.0
+    binary_small = _ink_mask(small)
     if is_color:
         rgb_small = cv2.resize(img, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
         red, blue = color_masks(rgb_small)
         red_f, blue_f = float(red.mean()), float(blue.mean())
-    binary_small = _ink_mask(small)
+        if blue_f > 0:
+            near_blue = cv2.dilate(blue.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+            ink_px = binary_small > 0
+            blue_cover = float((ink_px & near_blue).sum()) / max(1, int(ink_px.sum()))
     background = cv2.medianBlur(cv2.resize(small, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA), 9) \
         if min(small.shape) >= 40 else small
     b_lo, b_hi = _percentiles(background, [5, 95])
@@ -178,7 +183,7 @@ def measure(img: np.ndarray, dpi: int | None) -> ImageProperties:
     effective = int(min(1200, max(50, effective or 300)))
     dark_edges, holes = _edge_properties(binary_small)
     return ImageProperties(width, height, dpi, effective, is_color, red_f, blue_f, ink, contrast,
-                           unevenness, speckle, vertical, blank, dark_edges, holes)
+                           unevenness, speckle, vertical, blank, dark_edges, holes, blue_cover)
 
 
 def _edge_properties(binary_small: np.ndarray) -> tuple[float, int]:
@@ -368,10 +373,11 @@ def binarize(gray: np.ndarray, dpi: int = 300) -> Step:
 # ---------------------------------------------------------------- plan and run
 
 def blue_is_stamp(props: ImageProperties) -> bool:
-    """Blue ink that is a stamp or seal, not the text: enough of it, yet well under the
-    page's ink (a blue-ink or carbon page has most of its ink blue; a blue seal over black
-    typescript measured 0.5% of the page against 1.9% ink)."""
-    return props.is_color and props.blue_fraction >= 0.001 and props.blue_fraction < 0.5 * props.ink_fraction
+    """Blue ink that is a stamp or seal, not the text: enough of it, yet only a minority of
+    the page's ink lies on or next to it. On a carbon copy or a page typed in blue nearly
+    all ink does (the blue pixel count alone is no guide: thin blue strokes lose their
+    saturation when measured small, so blue text counted as little as 30% of the ink)."""
+    return props.is_color and props.blue_fraction >= 0.001 and props.blue_cover < 0.5
 
 
 def plan_steps(props: ImageProperties, target_dpi: int = 300) -> list[str]:

@@ -117,12 +117,17 @@ def test_blue_seal_over_text_no_longer_hides_it_and_blue_stamp_is_reported(tmp_p
     assert any(s.startswith("suppress_stamps(red+blue") for s in result.steps)
 
 
-def test_blue_text_ink_is_not_taken_for_a_stamp(page):
-    """A page typed or written in blue ink keeps its text: blue is most of its ink."""
-    arr = np.asarray(page.convert("RGB")).astype(np.float32) / 255.0
-    blue_text = (255 - (1 - arr) * (255 - np.array(BLUE_INK, dtype=np.float32))).astype(np.uint8)
-    props = pp.measure(blue_text, 300)
-    assert props.blue_fraction > 0.001
+@pytest.mark.parametrize("ink, paper, blur", [(BLUE_INK, (255, 255, 255), 0.0),
+                                              ((95, 80, 160), (232, 230, 222), 1.3)])  # violet carbon copy
+def test_blue_text_ink_is_not_taken_for_a_stamp(page, ink, paper, blur):
+    """A page typed in blue ink or a carbon copy keeps its text: its ink lies on blue."""
+    from PIL import ImageFilter
+
+    soft = page.convert("L").filter(ImageFilter.GaussianBlur(blur)) if blur else page.convert("L")
+    amount = (1 - np.asarray(soft, dtype=np.float32) / 255.0)[..., None]
+    out = np.array(paper, dtype=np.float32) * (1 - amount) + np.array(ink, dtype=np.float32) * amount
+    props = pp.measure(np.clip(out, 0, 255).astype(np.uint8), 300)
+    assert props.blue_fraction > 0.001 and props.blue_cover > 0.5
     assert not pp.blue_is_stamp(props) and "suppress_stamps" not in pp.plan_steps(props)
 
 
