@@ -1,4 +1,9 @@
-"""The embedded search backend: SQLite FTS5 in its own file, no server.
+"""The older embedded search backend: SQLite FTS5 in its own file, no server.
+
+No longer the default (``indexing.tantivy_index`` is: 4–5× less CPU per query
+at 200,000 documents, see ``docs/SEARCH_PERF.md``); kept as the benchmark's
+baseline (``bench/search.py --embedded fts5|both``) and still held to the
+whole contract suite (``tests/test_indexing_embedded.py``).
 
 One FTS5 row per document (so "all words" means all words of the document,
 wherever its pages split them), with four columns: the body text in an exact
