@@ -25,3 +25,25 @@ def test_search_benchmark_reports_its_figures(tmp_path: Path, capsys, monkeypatc
         assert 0 < r["p50_ms"] <= r["p95_ms"] <= r["p99_ms"]
     assert set(result["p95_by_kind_ms"]) == set(result["p95_cpu_by_kind_ms"]) == \
         {"word+diacritics", "word folded", "phrase", "filters+facets"}
+
+
+def test_search_benchmark_runs_both_embedded_backends_side_by_side(tmp_path: Path, capsys, monkeypatch):
+    argv = [str(BENCH), "--docs", "40", "--queries", "12", "--embedded", "both", "--dir", str(tmp_path)]
+    monkeypatch.setattr(sys, "argv", argv)
+    try:
+        runpy.run_path(str(BENCH), run_name="__main__")
+    except SystemExit as exc:
+        assert exc.code == 0
+    result = json.loads(capsys.readouterr().out)["embedded_side_by_side"]
+    assert set(result) == {"tantivy", "fts5"}
+    for r in result.values():
+        assert r["documents"] == 40 and not r["reused_index"] and r["index_mb"] > 0
+        assert 0 < r["concurrency_8"]["p50_ms"] <= r["concurrency_8"]["p95_ms"]
+    # --reuse keeps what is there: nothing is indexed again
+    monkeypatch.setattr(sys, "argv", argv + ["--reuse"])
+    try:
+        runpy.run_path(str(BENCH), run_name="__main__")
+    except SystemExit as exc:
+        assert exc.code == 0
+    again = json.loads(capsys.readouterr().out)["embedded_side_by_side"]
+    assert all(r["reused_index"] and r["documents"] == 40 for r in again.values())
