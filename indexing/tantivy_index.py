@@ -414,20 +414,29 @@ class TantivyBackend:
         if live is not None and live.stamp and self._stamp(live.name) == live.stamp:
             return live
         with self._lock:
-            state = self._read_current()
-            if state is None:
-                raise SearchError(f"{self._pointer}: missing; run `kholuu index rebuild`")
-            name = state["dir"]
-            stamp = self._stamp(name)
-            live = self._live
-            if live is not None and live.name == name:
-                live.index.reload()
-            else:
-                live = _Live(name=name, index=self._open_index(name), stamp=stamp)
-                live.index.config_reader(reload_policy="Manual")
-            live.stamp = stamp
-            self._live = live
-            return live
+            for attempt in range(3):
+                state = self._read_current()
+                if state is None:
+                    raise SearchError(f"{self._pointer}: missing; run `kholuu index rebuild`")
+                name = state["dir"]
+                stamp = self._stamp(name)
+                live = self._live
+                try:
+                    if live is not None and live.name == name:
+                        live.index.reload()
+                    else:
+                        live = _Live(name=name, index=self._open_index(name), stamp=stamp)
+                        live.index.config_reader(reload_policy="Manual")
+                except (SearchError, ValueError):
+                    # a rebuild in another process swapped and deleted this generation
+                    # between reading CURRENT and opening it: read CURRENT again
+                    if attempt < 2 and (self._read_current() or {}).get("dir") != name:
+                        continue
+                    raise
+                live.stamp = stamp
+                self._live = live
+                return live
+            raise AssertionError("unreachable")
 
     @property
     def complete(self) -> bool:

@@ -229,3 +229,22 @@ def test_closed_backend_is_a_search_error(root: Path):
     b.close()
     with pytest.raises(SearchError, match="closed"):
         b.search(SearchQuery(text="nông"))
+
+
+def test_a_reader_follows_a_rebuild_by_another_writer(root: Path):
+    """The web app keeps its backend open while ``kholuu index rebuild`` (another
+    process) swaps the generation and deletes the old one."""
+    reader = TantivyBackend(root)
+    other = TantivyBackend(root)
+    try:
+        other.index(CORPUS[:2])
+        assert reader.count() == 2
+        old = current(root)["dir"]
+        other.rebuild(CORPUS)
+        assert not (root / old).exists()
+        assert reader.count() == len(CORPUS) and run(reader, "nông thôn mới").total == 2
+        other.rebuild(CORPUS[:1])
+        assert reader.count() == 1 and reader.present([1, 2]) == {1}
+    finally:
+        reader.close()
+        other.close()
