@@ -93,9 +93,18 @@ def _canonical_title(remainder: str) -> str | None:
     return None
 
 
+def _repair_block(block: str) -> str:
+    """OCR specks between the words of a caps block ("T/M BỘ CHÍNH : TRI") go, and a
+    known body's diacritics come back ("BỘ CHÍNH TRỊ"), as for the issuer."""
+    from extraction.metadata import repair_caps_name  # the header parser imports this module
+
+    block = re.sub(r"(?<=\w)\s+[:;,.|]+\s+(?=\w)", " ", block)
+    return repair_caps_name(block)
+
+
 def _title_from_block(block: str) -> str:
     """The signer's own title from a caps block like "KT. CHỦ TỊCH PHÓ CHỦ TỊCH"."""
-    block = re.sub(r"\s+", " ", block).strip(" ,;")
+    block = _repair_block(re.sub(r"\s+", " ", block).strip(" ,;"))
     auths = list(_AUTH_RE.finditer(block))
     remainder = block[auths[-1].end():].strip() if auths else block
     title = _canonical_title(remainder)

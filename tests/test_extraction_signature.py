@@ -64,3 +64,11 @@ def test_ordinary_block_still_wins_and_body_sentence_is_no_name():
     # a capitalized line at the end that does not follow a recipients list is not a signer
     meta = extract_metadata(BODY + "Lào Cai Công Thương")
     assert meta.signer_name is None
+
+
+def test_authority_block_with_ocr_specks_and_lost_tones_is_repaired():
+    # an aged page: "T/M BỘ CHÍNH TRỊ" read with a speck and the tone of "TRỊ" lost
+    text = BODY.replace("ỦY BAN NHÂN DÂN TỈNH LÀO CAI\nSỞ CÔNG THƯƠNG\n", "BAN CHẤP HÀNH TRUNG ƯƠNG\n") + (
+        "Nơi nhận:\n- Như trên;\n- Lưu: VT.\nT/M BỘ CHÍNH : TRI\nTrần Cẩm Vân")
+    meta = extract_metadata(text)
+    assert (meta.signer_name, meta.signer_title) == ("Trần Cẩm Vân", "T/M BỘ CHÍNH TRỊ")
