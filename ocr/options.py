@@ -17,7 +17,7 @@ from pathlib import Path
 from kholuu.settings import Settings
 
 # Bump when preprocessing, word mapping or post-OCR correction changes output.
-PIPELINE_VERSION = "4"  # 4: blue stamps and seals suppressed (told from blue text by where the ink lies)
+PIPELINE_VERSION = "5"  # 4: blue stamps and seals suppressed; 5: stamp ink scaled to paper white
 
 
 @dataclass(frozen=True)

@@ -248,7 +248,10 @@ def suppress_stamps(img: np.ndarray, *, red: bool = True, blue: bool = False) ->
         red_mask, blue_mask = color_masks(crop, hsv)
         mask = (red_mask if red else np.zeros_like(red_mask)) | (blue_mask if blue else np.zeros_like(blue_mask))
         bright = hsv[..., 2]  # V = the brightest channel
-        lifted = cv2.add(bright, 40)
+        # scale so the stamp ink's own brightest channel becomes paper white: blue pad ink
+        # (V ≈ 190) left a visible gray ring at a fixed +40, red (V ≈ 205) barely did
+        v_ink = float(np.median(bright[mask])) if mask.any() else 215.0
+        lifted = cv2.convertScaleAbs(bright, alpha=min(2.0, max(1.0, 250.0 / max(v_ink, 1.0))), beta=15)
         # with the anti-aliased stamp edges: faint tinted pixels next to the stamp
         halo = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         replace = mask | (halo & (hsv[..., 1] >= 30) & (bright >= 120))
