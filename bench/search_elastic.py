@@ -201,7 +201,8 @@ def _text(r: dict[str, Any]) -> str:
     lines = []
     if not r.get("reused_index"):
         lines.append(f"elasticsearch: {r['documents']} documents, {r['pages']} pages in {r['index_seconds']} s "
-                     f"({r['docs_per_s']} docs/s: bulk {r['bulk_s']} s, force merge {r['merge_s']} s; CPU: client {r['client_cpu_s']} s + analysis workers "
+                     f"({r['docs_per_s']} docs/s: bulk {r['bulk_s']} s, force merge {r['merge_s']} s; "
+                     f"CPU: client {r['client_cpu_s']} s + analysis workers "
                      f"{r['analysis_workers_cpu_s']} s + Elasticsearch {r['es_cpu_s']} s → "
                      f"{r['docs_per_s_cpu_bound']} docs/s if the {r['cores']} cores were free; "
                      f"load {r['load_average_indexing']}), index {r['index_mb']} MB")

@@ -258,7 +258,8 @@ def test_worker_processes_encode_exactly_as_in_process():
     """Large writes are encoded in spawned worker processes: same bytes, same order."""
     from indexing.elastic import encode, encoded
 
-    docs = [doc(100 + i, [f"Trang {i}: xây dựng nông thôn mới.", "Đảng bộ tỉnh."]) for i in range(12)] + CORPUS
+    docs = [doc(100 + i, [f"Trang {i}: xây dựng nông thôn mới.", "Đảng bộ tỉnh."]) for i in range(12)]
+    docs += CORPUS
     assert list(encoded(docs, min_pool=2, workers=2)) == [encode(d) for d in docs]
     assert list(encoded(docs[:3], min_pool=5, workers=2)) == [encode(d) for d in docs[:3]]
 
