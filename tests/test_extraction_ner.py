@@ -103,3 +103,14 @@ def test_training_runs_with_spacy_and_learns(tmp_path):
     found = {(e.text.split()[0], e.label_) for e in nlp("Đồng chí Nguyễn Văn Hùng làm việc với Huyện ủy Vũ Thư.").ents}
     assert {("Nguyễn", "PER"), ("Huyện", "ORG")} <= found  # 600 lines, 4 epochs: the shapes, if not every edge
     assert (out / "corpus.sha256").read_text().strip() == corpus_hash((small,))
+
+
+def test_training_is_deterministic(tmp_path):
+    import hashlib
+
+    small = tmp_path / "small.txt"
+    small.write_text("\n".join(ner_corpus.TRAIN_PATH.read_text(encoding="utf-8").splitlines()[:200]) + "\n",
+                     encoding="utf-8")
+    digests = [hashlib.sha256((train(tmp_path / f"m{i}", epochs=2, corpus=(small,), log=False) / "ner" / "model")
+                              .read_bytes()).hexdigest() for i in range(2)]
+    assert digests[0] == digests[1]
