@@ -1,6 +1,6 @@
 """Entity precision / recall / F1: rules, the trained model, and their combinations.
 
-Usage: .venv/bin/python bench/extraction_entities.py [-v] [--modes rules,statistical,...]
+Usage: .venv/bin/python bench/extraction_entities.py [-v] [--scan] [--modes rules,statistical,...]
        .venv/bin/python bench/extraction_entities.py --write-ocr   # regenerate the noisy set
 
 A prediction counts when its label and exact character span match a gold entity.
@@ -12,6 +12,8 @@ Sets (``[[text|LABEL]]`` lines unless said otherwise):
      corpus was fixed, with many names in no gazetteer;
 - C-ocr  tests/data/extraction_entities_heldout_ocr.txt: C with OCR's diacritic slips
      (``extraction.ner_corpus.ocr_noise``, another seed; spans unchanged);
+- C-scan (with ``--scan``)  C printed on aged, faded, skewed pages and read back by
+     real Tesseract through the project's OCR; gold spans carried over by alignment;
 - real  bench/extraction_entities_real.txt: stand-off annotations of windows of the
      real documents in ../shared/samples/documents.jsonl (skipped when that file is absent).
 
@@ -110,8 +112,79 @@ def write_ocr_set() -> Path:
     return HELDOUT_OCR
 
 
-def held_out_sets() -> dict[str, Gold]:
+SCAN_WORK = Path("/tmp/kholuu-bench-extraction-entities")
+
+
+def _wrap(text: str, spans: set[tuple[int, int, str]], width: int = 95) -> str:
+    """Break a sentence into page lines at spaces outside entities, keeping offsets
+    (a space becomes the line break)."""
+    chars, start = list(text), 0
+    while len(text) - start > width:
+        cut = next((k for k in range(start + width, start, -1)
+                    if text[k] == " " and not any(a <= k < b for a, b, _ in spans)), None)
+        if cut is None:
+            break
+        chars[cut] = "\n"
+        start = cut + 1
+    return "".join(chars)
+
+
+def _offset_map(src: str, ocr: str) -> list[int]:
+    """Each character of ``src`` → its place in ``ocr`` (difflib alignment; a
+    substituted run maps proportionally, a deleted one to where it would be)."""
+    import difflib
+
+    out = [0] * (len(src) + 1)
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, src, ocr, autojunk=False).get_opcodes():
+        for k in range(i1, i2):
+            out[k] = j1 + (k - i1 if op == "equal" else (k - i1) * (j2 - j1) // max(1, i2 - i1))
+        out[i2] = j2
+    return out
+
+
+def load_scanned(path: Path = HELDOUT_C, per_page: int = 20) -> Gold:
+    """Set C printed on aged, faded, speckled, skewed pages and read back by the
+    project's OCR (real Tesseract; cached): real OCR noise on the project's own text.
+    Gold spans are carried onto the OCR text by character alignment."""
+    import hashlib
+
+    from kholuu.settings import load_settings
+    from ocr import OcrOptions
+    from ocr.engine import OcrJob, ocr_many
+
+    spec = __import__("importlib.util").util.spec_from_file_location("bench_extraction_ocr",
+                                                                     ROOT / "bench" / "extraction_ocr.py")
+    mod = __import__("importlib.util").util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    gold = load_gold(path)
+    SCAN_WORK.mkdir(parents=True, exist_ok=True)
+    settings = load_settings({"KHOLUU_HOME": str(SCAN_WORK / "home"), "KHOLUU_OCR_WORKERS": "1"})
+    settings.ensure_dirs()
+    pages, jobs = [], []
+    for n in range(0, len(gold), per_page):
+        src, spans = "", set()
+        for text, sp in gold[n:n + per_page]:
+            base = len(src) + (1 if src else 0)
+            src += ("\n" if src else "") + _wrap(text, sp)
+            spans |= {(base + a, base + b, label) for a, b, label in sp}
+        img = SCAN_WORK / f"c-{hashlib.sha1(src.encode()).hexdigest()[:12]}.png"
+        if not img.exists():
+            mod.render_lines(src.split("\n"), img, degrade=True)
+        pages.append((src, spans))
+        jobs.append(OcrJob(image_path=img, source=img.name, page=1))
+    texts = {i: getattr(r, "text", "") for i, r in ocr_many(jobs, OcrOptions.from_settings(settings))}
+    out: Gold = []
+    for i, (src, spans) in enumerate(pages):
+        ocr = texts.get(i, "")
+        at = _offset_map(src, ocr)
+        out.append((ocr, {(at[a], max(at[a] + 1, at[b - 1] + 1), label) for a, b, label in spans}))
+    return out
+
+
+def held_out_sets(scan: bool = False) -> dict[str, Gold]:
     sets = {"B": load_gold(HELDOUT), "C": load_gold(HELDOUT_C), "C-ocr": load_gold(HELDOUT_OCR)}
+    if scan:
+        sets["C-scan"] = load_scanned()
     if REAL_DOCS.is_file():
         sets["real"] = load_real()
     return sets
@@ -165,7 +238,7 @@ def main(argv: list[str]) -> int:
         return 0
     verbose = "-v" in argv
     modes = argv[argv.index("--modes") + 1].split(",") if "--modes" in argv else list(MODES)
-    sets = {"A": load_gold(GOLD), **held_out_sets()}
+    sets = {"A": load_gold(GOLD), **held_out_sets(scan="--scan" in argv)}
     print(f"per label precision/recall/F1; default mode: {DEFAULT_MODE}")
     print(f"{'set':<8}{'mode':<12}{'gold':>5}")
     totals: dict[str, dict[str, list[int]]] = {}
@@ -183,7 +256,7 @@ def main(argv: list[str]) -> int:
                         tot[label][k] += int(s[key])
             if verbose:
                 print(f"   cpu {time.process_time() - t0:.2f} s")
-    print("held-out total (B + C + C-ocr" + (" + real)" if "real" in sets else ")"))
+    print("held-out total (" + " + ".join(n for n in sets if n != "A") + ")")
     for mode, counts in totals.items():
         _print("total", mode, scores_of(counts))
     return 0
