@@ -8,8 +8,9 @@ Sets (``[[text|LABEL]]`` lines unless said otherwise):
 
 - A  tests/data/extraction_entities.txt: the rules were tuned on it (shown, not decisive);
 - B  tests/data/extraction_entities_heldout.txt: held out from the rules;
-- C  tests/data/extraction_entities_heldout_c.txt: written after the model's training
-     corpus was fixed, with many names in no gazetteer;
+- C  tests/data/extraction_entities_heldout_c.txt: written before the model was first
+     trained, with many names in no gazetteer (its error kinds were read once to revise
+     the corpus generator);
 - C-ocr  tests/data/extraction_entities_heldout_ocr.txt: C with OCR's diacritic slips
      (``extraction.ner_corpus.ocr_noise``, another seed; spans unchanged);
 - C-scan (with ``--scan``)  C printed on aged, faded, skewed pages and read back by
