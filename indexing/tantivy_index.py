@@ -62,10 +62,11 @@ from indexing.snippets import document_hits
 from kholuu.errors import SearchError
 from kholuu.textnorm import exact_form, folded_form, has_diacritics, normalize
 
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"       # 3: fonds and the doc type and issuer keys are fast fields (exact facets)
 MAX_LIMIT = 1000
 FACET_LIMIT = 20
-FACET_BUCKETS = 1000       # buckets fetched per facet before merging spellings
+FACET_BUCKETS = 1000       # buckets per facet handed to Python, which orders ties by value and keeps 20
+ALL_TERMS = 2**32 - 1      # a segment_size no segment reaches: every segment returns every value (exact)
 TIER = 10_000.0            # a tier outweighs any BM25 sum (float32 keeps ~0.002 at 3e4)
 COMMIT_EVERY = 5_000       # documents per commit while indexing (readers see progress)
 MAX_TOKEN_CHARS = 200      # longer "words" are OCR noise; tantivy refuses terms over 64 KB
@@ -91,10 +92,11 @@ def _schema() -> Any:
     sb.add_text_field("exact", tokenizer_name="whitespace", index_option="position")
     sb.add_text_field("folded", tokenizer_name="whitespace", index_option="position")
     sb.add_text_field("folded2", tokenizer_name="whitespace", index_option="position")   # word pairs
-    for name in ("fonds", "access", "doc_type_key", "doc_type_fold", "issuer_key", "issuer_fold", "register",
-                 "file_number", "entity"):
+    for name in ("access", "doc_type_fold", "issuer_fold", "register", "file_number", "entity"):
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
-    for name in ("fonds_f", "doc_type_f", "issuer_f", *(f"ent_{label}" for label in ENTITY_FACETS.values())):
+    # facets count by these (fonds code, exact-form keys; the ``*_f`` fields give the label shown)
+    for name in ("fonds", "doc_type_key", "issuer_key", "fonds_f", "doc_type_f", "issuer_f",
+                 *(f"ent_{label}" for label in ENTITY_FACETS.values())):
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic", fast=True)
     sb.add_integer_field("year", indexed=True, fast=True)
     sb.add_integer_field("k_asc", fast=True)     # packed sort keys, smaller first (see _sort_keys)
@@ -600,13 +602,43 @@ class TantivyBackend:
                                         order=t.Order.Asc)
             total = int(found.count or 0)
             scored = query.sort == "relevance" and parsed is not None
-            docs = [(searcher.doc(addr), float(score) if scored else 0.0) for score, addr in found.hits[:limit]]
+            page = [(float(score) if scored else 0.0, addr) for score, addr in found.hits[:limit]]
+            if not scored and parsed is not None and page:   # a date sort of a text query
+                page = [(0.0, addr) for addr in self._ties_by_relevance(
+                    searcher, ranking, matching, key, found.hits[:limit], query.offset, limit)]
+            docs = [(searcher.doc(addr), score) for score, addr in page]
             facets = self._facets(searcher, matching) if query.facets and total else (
                 {k: [] for k in ("fonds", "doc_type", "issuer", "year", *ENTITY_FACETS)} if query.facets else {})
         except ValueError as exc:
             raise SearchError(f"{self.root}: search failed ({exc})") from None
         hits = [self._hit(doc, score, parsed) for doc, score in docs]
         return SearchResult(total=total, hits=hits, facets=facets, took_ms=(time.perf_counter() - started) * 1000)
+
+    def _ties_by_relevance(self, searcher: Any, ranking: Any, matching: Any, key: str,
+                           window: list[tuple[int, Any]], offset: int, limit: int) -> list[Any]:
+        """A date-sorted page whose documents of one day are ordered by ranking
+        (tier, then BM25), then id, as in the other backends. The sort key holds
+        day and id only (the tier depends on the query), so the days the page
+        spans are searched again twice — by key and by score — and joined on the
+        document address; the page is cut from that group after the matches of
+        earlier days."""
+        t = self._queries.t
+        Must = t.Occur.Must
+        lo, hi = (window[0][0] >> 31) << 31, ((window[-1][0] >> 31) << 31) | (2**31 - 1)
+
+        def within(q: Any, low: int, high: int) -> Any:
+            span = t.Query.range_query(self._schema, key, t.FieldType.Integer, low, high,
+                                       include_lower=True, include_upper=True)
+            return t.Query.boolean_query([(Must, q), (Must, t.Query.const_score_query(span, 0.0))])
+
+        before = int(searcher.search(within(matching, 0, lo - 1), 1, count=True).count or 0) if lo else 0
+        group = within(ranking, lo, hi)
+        size = int(searcher.search(group, 1, count=True).count or 0)
+        by_key = searcher.search(group, size, count=False, order_by_field=key, order=t.Order.Asc).hits
+        score = {(a.segment_ord, a.doc): s for s, a in searcher.search(group, size, count=False).hits}
+        ordered = sorted(by_key, key=lambda ka: (ka[0] >> 31, -score[(ka[1].segment_ord, ka[1].doc)], ka[0]))
+        start = offset - before
+        return [addr for _, addr in ordered[start:start + limit]]
 
     @staticmethod
     def _hit(doc: Any, raw: float, parsed: ParsedQuery | None) -> Hit:
@@ -625,45 +657,40 @@ class TantivyBackend:
                    pages=found.pages)
 
     def _facets(self, searcher: Any, matching: Any) -> dict[str, list[FacetValue]]:
-        """Document counts per value over the visible matches: terms aggregations
-        on fast fields; spellings of one value (case) are merged here."""
-        spec = {name: {"terms": {"field": field, "size": FACET_BUCKETS, "segment_size": FACET_BUCKETS * 2}}
-                for name, field in (("fonds", "fonds_f"), ("doc_type", "doc_type_f"), ("issuer", "issuer_f"),
-                                    *((key, f"ent_{label}") for key, label in ENTITY_FACETS.items()))}
-        spec["year"] = {"terms": {"field": "year", "size": 500, "segment_size": 1000}}
+        """Document counts per value over the visible matches: terms aggregations on
+        fast fields. Exact, as archivists read them as facts: every segment returns
+        all its values (``segment_size`` ``ALL_TERMS``; tantivy's default keeps a
+        segment's top ``10 × size`` and undercounts values cut in some segments).
+        Fonds, document types and issuers count by key (code, ``exact_form``), so
+        spellings of one value are one bucket; a sub-aggregation names the most
+        frequent spelling."""
+        def terms(field: str, size: int = FACET_BUCKETS, label: str | None = None) -> dict:
+            spec: dict[str, Any] = {"terms": {"field": field, "size": size, "segment_size": ALL_TERMS}}
+            if label:
+                spec["aggs"] = {"label": {"terms": {"field": label, "size": 1, "segment_size": ALL_TERMS}}}
+            return spec
+
+        spec = {"fonds": terms("fonds", label="fonds_f"), "doc_type": terms("doc_type_key", label="doc_type_f"),
+                "issuer": terms("issuer_key", label="issuer_f"), "year": terms("year", 500),
+                **{key: terms(f"ent_{label}") for key, label in ENTITY_FACETS.items()}}
         agg = searcher.aggregate(matching, spec)
 
-        def buckets(name: str) -> list[tuple[str, int]]:
-            return [(str(b["key"]), int(b["doc_count"])) for b in agg.get(name, {}).get("buckets", [])]
+        def values(name: str) -> list[FacetValue]:
+            out = []
+            for b in agg.get(name, {}).get("buckets", []):
+                value = label = str(b["key"])
+                shown = b.get("label", {}).get("buckets", [])
+                if name == "fonds":
+                    label = str(shown[0]["key"]).partition(_SEP)[2] if shown else ""
+                    label = label or value
+                elif shown:
+                    value = label = str(shown[0]["key"])
+                out.append(FacetValue(value=value, count=int(b["doc_count"]), label=label))
+            if name == "year":
+                return sorted(out, key=lambda v: -int(v.value))
+            return sorted(out, key=lambda v: (-v.count, v.value))[:FACET_LIMIT]
 
-        def top(counts: dict[str, int], labels: dict[str, str]) -> list[FacetValue]:
-            order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
-            return [FacetValue(value=labels.get(k, k), count=c, label=labels.get(k, k)) for k, c in order]
-
-        out: dict[str, list[FacetValue]] = {}
-        fonds: dict[str, int] = {}
-        names: dict[str, tuple[int, str]] = {}
-        for key, count in buckets("fonds"):
-            code, _, name = key.partition(_SEP)
-            fonds[code] = fonds.get(code, 0) + count
-            if count > names.get(code, (0, ""))[0]:
-                names[code] = (count, name)
-        order = sorted(fonds.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
-        out["fonds"] = [FacetValue(value=code, count=c, label=names[code][1] or code) for code, c in order]
-        for name in ("doc_type", "issuer"):
-            counts: dict[str, int] = {}
-            shown: dict[str, tuple[int, str]] = {}
-            for value, count in buckets(name):
-                k = exact_form(value).strip()
-                counts[k] = counts.get(k, 0) + count
-                if count > shown.get(k, (0, ""))[0]:
-                    shown[k] = (count, value)   # the most frequent spelling is shown
-            out[name] = top(counts, {k: v[1] for k, v in shown.items()})
-        years = sorted(buckets("year"), key=lambda kv: -int(kv[0]))
-        out["year"] = [FacetValue(value=y, count=c, label=y) for y, c in years]
-        for key in ENTITY_FACETS:
-            out[key] = top(dict(buckets(key)), {})
-        return out
+        return {name: values(name) for name in spec}
 
 
 __all__ = ["TantivyBackend"]

@@ -214,6 +214,62 @@ def test_sorting_and_paging(backend):
     assert page2 == asc[2:4]
 
 
+def test_date_sort_breaks_ties_by_relevance(backend):
+    """Same day: the exact-accent match ("mã") before the accent-free one ("ma"),
+    whichever way the dates run (the id alone would put 40 first)."""
+    backend.index([doc(40, ["Ma ma ma trong hồ sơ cũ."], fonds="T2", year=2000),
+                   doc(68, ["Mã hồ sơ lưu trữ."], fonds="T2", year=2000),     # 68 % 28 == 40 % 28: same day
+                   doc(41, ["Mã số cơ quan."], fonds="T2", year=1999)])
+    assert ids(run(backend, "mã", fonds="T2", sort="date_desc")) == [68, 40, 41]
+    assert ids(run(backend, "mã", fonds="T2", sort="date_asc")) == [41, 68, 40]
+    assert [ids(run(backend, "mã", fonds="T2", sort="date_asc", offset=i, limit=1)) for i in range(3)] == [
+        [41], [68], [40]]
+
+
+def _facet_corpus() -> list[list[IndexDocument]]:
+    """Three batches (three index segments in tantivy), each with 2,600 persons and
+    issuers of their own — more distinct values in one segment than the 2,000 a
+    segment used to return — plus 25 shared ones counted 2 to 26 times, most in
+    the first batch and once in each of the others, where they tie with the
+    one-off names at the bottom of the segment's list."""
+    shared_per = [f"Vũ Văn {k:02d}" for k in range(25)]
+    shared_iss = [f"Ban Tuyên giáo {k:02d}" for k in range(25)]
+    types = ["Báo cáo", "Chỉ thị", "Nghị quyết", "Tờ trình", "Công văn"]
+    batches = []
+    for b in range(3):
+        slots = [k for k in range(25) for _ in range(k)] if b == 0 else list(range(25))
+        batch = []
+        for i in range(2600):
+            n = 10_000 + b * 10_000 + i
+            k = slots[i] if i < len(slots) else None
+            batch.append(doc(n, [f"Văn bản lưu trữ số {n}."], fonds=f"F{n % 3}", doc_type=types[n % 5],
+                             issuer=shared_iss[k] if k is not None else f"Chi bộ {n}", year=1960 + n % 37,
+                             entities=[("PER", f"Người {n}")] + ([("PER", shared_per[k])] if k is not None else [])))
+        batches.append(batch)
+    return batches
+
+
+def test_facet_counts_are_exact_with_many_distinct_values(backend):
+    from collections import Counter
+
+    batches = _facet_corpus()
+    for batch in batches:
+        backend.index(batch)
+    docs = [d for batch in batches for d in batch]
+    r = run(backend, "văn bản lưu trữ", year_from=1960, year_to=1996, limit=1)
+    assert r.total == len(docs)
+
+    def top(counts: Counter) -> dict[str, int]:
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:20])
+
+    person = Counter(v for d in docs for label, v in d.entities if label == "PER")
+    assert facet(r, "person") == top(person)            # "Vũ Văn 24": 26 ... "Vũ Văn 05": 7
+    assert facet(r, "issuer") == top(Counter(d.issuer for d in docs))
+    assert facet(r, "doc_type") == top(Counter(d.doc_type for d in docs))
+    assert facet(r, "fonds") == top(Counter(d.fonds for d in docs))
+    assert facet(r, "year") == {str(y): c for y, c in Counter(d.year for d in docs).items()}
+
+
 def test_malformed_query_gets_a_clear_message(backend):
     with pytest.raises(QuerySyntaxError, match="loại trừ"):
         run(backend, "-nông")
