@@ -30,14 +30,9 @@ ELASTIC_MODULE = "indexing.elastic"   # the optional Elasticsearch backend (Elas
 __all__ = ["open_backend", "build_index_documents", "index_documents", "rebuild_index", "search"]
 
 
-def embedded_index_dir(settings: "Settings") -> Path:
-    """Where the embedded (tantivy) index lives: beside the catalog, under KHOLUU_HOME."""
-    return settings.index_dir / "tantivy"
-
-
 def discard_embedded_index(settings: "Settings") -> None:
     """Delete a damaged embedded index (derived data: ``kholuu index rebuild`` refills it)."""
-    shutil.rmtree(embedded_index_dir(settings), ignore_errors=True)
+    shutil.rmtree(settings.embedded_index_dir, ignore_errors=True)
 
 
 def drop_legacy_index(settings: "Settings") -> bool:
@@ -55,7 +50,7 @@ def open_backend(settings: "Settings") -> SearchBackend:
     if not settings.elasticsearch_url:
         from indexing.tantivy_index import TantivyBackend
 
-        return TantivyBackend(embedded_index_dir(settings))
+        return TantivyBackend(settings.embedded_index_dir)
     if importlib.util.find_spec(ELASTIC_MODULE) is None:
         raise SearchError(f"KHOLUU_ELASTICSEARCH_URL={settings.elasticsearch_url}: this installation has no "
                           f"Elasticsearch backend ({ELASTIC_MODULE}); unset the variable to use the embedded index")

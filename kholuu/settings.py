@@ -125,8 +125,11 @@ class Settings:
         return self.home / "index"
 
     @property
-    def embedded_index_path(self) -> Path:
-        return self.index_dir / "search.sqlite"
+    def embedded_index_dir(self) -> Path:
+        """The embedded (tantivy) search index: a folder of generations and ``CURRENT``.
+        (Older versions kept a SQLite FTS5 file, ``index/search.sqlite``, which
+        ``kholuu index rebuild`` deletes.)"""
+        return self.index_dir / "tantivy"
 
     @property
     def dagster_home(self) -> Path:

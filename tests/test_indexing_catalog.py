@@ -158,7 +158,7 @@ def test_cli_rebuild_and_search(cat_settings: Settings, home: Path, cli):
     before = json.loads(cli("index", "status", "--json").stdout)
     assert (before["catalog"], before["index"], before["missing_count"]) == (3, 0, 3)
 
-    (indexing.embedded_index_dir(cat_settings) / "CURRENT").write_bytes(b"broken" * 1000)   # rebuild replaces
+    (cat_settings.embedded_index_dir / "CURRENT").write_bytes(b"broken" * 1000)   # rebuild replaces
     legacy = cat_settings.index_dir / "search.sqlite"       # the SQLite FTS5 index of older versions...
     legacy.write_bytes(b"old index")
     rebuilt = kholuu(home, "index", "rebuild")

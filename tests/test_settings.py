@@ -45,7 +45,7 @@ def test_home_and_derived_directories(tmp_path: Path, monkeypatch: pytest.Monkey
     assert s.home == tmp_path / "kho"
     assert s.pages_dir == s.home / "pages"
     assert s.ocr_cache_dir == s.home / "cache" / "ocr"
-    assert s.embedded_index_path == s.home / "index" / "search.sqlite"
+    assert s.embedded_index_dir == s.home / "index" / "tantivy"
     assert (s.dagster_home, s.inbox_dir, s.quarantine_dir, s.pdf_dir) == (
         s.home / "dagster", s.home / "inbox", s.home / "quarantine", s.home / "pdf")
     s.ensure_dirs()
