@@ -62,12 +62,12 @@ from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery
 from indexing.query import SORTS, ParsedQuery, Term, checked_query, parse_query
 from indexing.snippets import document_hits
 from kholuu.errors import SearchError
-from kholuu.textnorm import exact_form, folded_form, has_diacritics, normalize
+from kholuu.textnorm import exact_form, folded_form, has_diacritics, is_normalized, normalize
 
 if TYPE_CHECKING:
     from kholuu.settings import Settings
 
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 REFRESH_INTERVAL = "1s"
 MAX_LIMIT = 1000
 FACET_LIMIT = 20
@@ -94,6 +94,8 @@ def index_body() -> dict[str, Any]:
     words = {"type": "text", "analyzer": "whitespace"}
     exact = {**words, "norms": False}   # only filters (tiers, exclusions): no length norms needed
     kw = {"type": "keyword"}
+    # facet fields: global ordinals built at refresh, not by the first search after it
+    facet = {"type": "keyword", "eager_global_ordinals": True}
     return {
         "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": REFRESH_INTERVAL},
         "mappings": {
@@ -104,20 +106,21 @@ def index_body() -> dict[str, Any]:
             "_source": {"excludes": ["body_exact", "body_folded", "meta_exact", "meta_folded", "seg"]},
             "properties": {
                 "doc_id": {"type": "long"},
-                "fonds": kw, "fonds_name": {"type": "keyword", "index": False},   # doc values: the fonds facet label
+                "fonds": facet, "fonds_name": {"type": "keyword", "index": False},   # doc values: facet labels
                 "register": kw, "file_number": kw,
-                "doc_type": kw, "doc_type_key": kw, "doc_type_fold": kw,
+                "doc_type": kw, "doc_type_key": facet, "doc_type_fold": kw,
                 "number_symbol": kw,
-                "issuer": kw, "issuer_key": kw, "issuer_fold": kw,
+                "issuer": kw, "issuer_key": facet, "issuer_fold": kw,
                 "place": kw,
                 "issued_date": {"type": "date", "format": "strict_date"},
                 "year": {"type": "integer"},
                 "subject": {"type": "text", "index": False},
                 "signer_name": kw, "access_mode": kw,
-                "entities": kw, "PER": kw, "ORG": kw, "LOC": kw,
+                "entities": kw, "PER": facet, "ORG": facet, "LOC": facet,
                 "body_exact": exact, "body_folded": words,
                 "meta_exact": exact, "meta_folded": words,
-                "seg": {"type": "text", "analyzer": "whitespace"},
+                # only ever matched word by word (a ranking boost): no positions
+                "seg": {"type": "text", "analyzer": "whitespace", "index_options": "freqs"},
                 # page texts (normalized originals) for best page and snippets: stored, not indexed
                 "pages": {"type": "object", "enabled": False},
             },
@@ -126,15 +129,47 @@ def index_body() -> dict[str, Any]:
 
 
 _TOKEN_RE = re.compile(r"[^\W_]+")   # indexing.query's token rule, applied to lower-cased text
+FORMS_CACHE_MAX = 200_000  # distinct whitespace-separated chunks remembered per process
+
+
+class _ChunkForms(dict):
+    """Whitespace-separated chunk of text → its tokens, space-joined, in one
+    search form (exact: lower case; folded: also without accents).
+
+    A page is mostly the same few thousand syllables over and over, so the
+    regex, lower-casing and folding run once per distinct chunk instead of
+    once per character of every page (this halved the Python analysis per
+    document). No token spans whitespace, so joining the chunks' forms gives
+    the same tokens as analysing the whole text. Bounded: cleared when full
+    (OCR noise and numbers make the set of chunks open-ended).
+    """
+
+    def __init__(self, fold: bool):
+        super().__init__()
+        self.fold = fold
+
+    def __missing__(self, chunk: str) -> str:
+        if len(self) >= FORMS_CACHE_MAX:
+            self.clear()
+        value = " ".join(_TOKEN_RE.findall(chunk.lower()))
+        if self.fold:
+            value = fold_text(value)
+        self[chunk] = value
+        return value
+
+
+_EXACT_CHUNKS = _ChunkForms(fold=False)
+_FOLDED_CHUNKS = _ChunkForms(fold=True)
 
 
 def _forms(text: str) -> tuple[str, str]:
     """(exact, folded) search forms of normalized text: our tokens, space-joined.
 
     Same tokens as ``indexing.query.query_tokens`` (lower-casing first is the
-    same for Vietnamese and runs in C: this is per page, per build)."""
-    exact = " ".join(_TOKEN_RE.findall(text.lower()))
-    return exact, fold_text(exact)
+    same for Vietnamese). A chunk without tokens leaves an extra space, which
+    the ``whitespace`` analyzer ignores (the forms are indexed, never shown)."""
+    chunks = text.split()
+    return " ".join(map(_EXACT_CHUNKS.__getitem__, chunks)), " ".join(map(_FOLDED_CHUNKS.__getitem__, chunks))
 
 
 def _key(value: str | None) -> tuple[str | None, str | None]:
@@ -157,7 +192,8 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
         if label in entities:
             entities[label].append(value)
     ordered = sorted(doc.pages, key=lambda p: p.page_no)
-    texts = [normalize(p.text or "") for p in ordered]
+    # page texts come normalized from the catalog: checked cheaply, normalized only if not
+    texts = [t if is_normalized(t) else normalize(t) for t in (p.text or "" for p in ordered)]
     # the pages joined, as the embedded index does: a phrase may run over a page break
     body_exact, body_folded = _forms("\n".join(texts))
     tkey, tfold = _key(doc_type)
@@ -326,22 +362,50 @@ def build_query(parsed: ParsedQuery | None, filters: list[dict]) -> dict:
 
 
 def build_aggs() -> dict[str, Any]:
-    """Facets: terms aggregations on the top-level documents, so counts are documents."""
+    """Facets: terms aggregations on the top-level documents, so counts are documents.
+
+    Type and issuer are grouped by their case-insensitive key; the form shown
+    for a key and the fonds name come from the backend's cached label lookup
+    (``ElasticBackend._labels``), not from a sub-aggregation over every match:
+    those were a third of a cold facet request's time."""
     def terms(field_name: str, size: int = FACET_LIMIT) -> dict:
         return {"terms": {"field": field_name, "size": size}}
-
-    def shown(field_name: str) -> dict:
-        return {"terms": {"field": field_name, "size": 1, "order": {"_key": "desc"}}}
     aggs: dict[str, Any] = {
-        "fonds": {**terms("fonds"), "aggs": {"name": {"terms": {"field": "fonds_name", "size": 1}}}},
-        # grouped by the case-insensitive key, shown as written (as the embedded index does)
-        "doc_type": {**terms("doc_type_key"), "aggs": {"name": shown("doc_type")}},
-        "issuer": {**terms("issuer_key"), "aggs": {"name": shown("issuer")}},
+        "fonds": terms("fonds"), "doc_type": terms("doc_type_key"), "issuer": terms("issuer_key"),
         "year": {"terms": {"field": "year", "size": 200, "order": {"_key": "desc"}}},
     }
     for key, label in ENTITY_FACETS.items():
         aggs[key] = terms(label)
     return aggs
+
+
+LABEL_FIELDS = {"fonds": ("fonds", "fonds_name"), "doc_type": ("doc_type_key", "doc_type"),
+                "issuer": ("issuer_key", "issuer")}
+LABELS_MAX = 65_000        # distinct keys per labelled facet read into the lookup
+LABELS_TTL = 60.0          # seconds a label lookup is trusted (the index may change under it)
+
+
+def build_label_aggs(keys: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Key → shown form, for the labelled facets: the fonds name of a fonds
+    code, the spelling of a type or issuer key (the greatest, as the old
+    sub-aggregation chose). ``keys`` restricts each facet to some keys."""
+    aggs: dict[str, Any] = {}
+    for facet, (key_field, label_field) in LABEL_FIELDS.items():
+        wanted = (keys or {}).get(facet)
+        if keys is not None and not wanted:
+            continue
+        agg: dict[str, Any] = {"field": key_field, "size": len(wanted) if wanted else LABELS_MAX}
+        if wanted:
+            agg["include"] = wanted
+        order = {"order": {"_key": "desc"}} if facet != "fonds" else {}
+        aggs[facet] = {"terms": agg, "aggs": {"name": {"terms": {"field": label_field, "size": 1, **order}}}}
+    return aggs
+
+
+def _label_map(aggs: dict) -> dict[str, dict[str, str]]:
+    return {facet: {str(b["key"]): str(b["name"]["buckets"][0]["key"]) for b in agg.get("buckets", [])
+                    if b["name"]["buckets"]}
+            for facet, agg in aggs.items()}
 
 
 def build_sort(sort: str, browsing: bool) -> list[Any]:
@@ -374,6 +438,8 @@ class ElasticBackend:
                                 retry_on_timeout=True, retry_on_status=(429, 502, 503, 504))
         self._ready = False
         self.last_rebuild: dict[str, float] = {}   # seconds per phase of the last rebuild (bench, status)
+        self._label_lock = threading.Lock()
+        self._label_cache: tuple[float, dict[str, dict[str, str]]] | None = None   # (read at, labels)
 
     # -- plumbing -------------------------------------------------------------
     def _call(self, what: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
@@ -496,12 +562,14 @@ class ElasticBackend:
     def index(self, documents: Iterable[IndexDocument]) -> int:
         """Add or replace documents; the catalog id is the Elasticsearch id."""
         self._ensure()
+        self._label_cache = None   # this process's own writes show in its next facets
         return self._bulk(self.alias, self._actions(self.alias, documents), "index")
 
     def delete(self, ids: Sequence[int]) -> None:
         if not ids:
             return
         self._ensure()
+        self._label_cache = None
         actions = ({"_op_type": "delete", "_index": self.alias, "_id": str(int(i))} for i in ids)
         self._bulk(self.alias, actions, "delete")
 
@@ -534,6 +602,7 @@ class ElasticBackend:
         for o in old:
             self._call("drop the old index", self.es.indices.delete, index=o, ignore_unavailable=True)
         self._ready = True
+        self._label_cache = None
         return n
 
     def clear(self) -> None:
@@ -619,9 +688,46 @@ class ElasticBackend:
                           searches=[{}, hits_body, {"request_cache": True}, count_body])
         found, counted = (self._answer(r) for r in resp["responses"])
         hits = [_hit(h, parsed) for h in found["hits"]["hits"]]
-        facets = _facets(counted.get("aggregations") or {}) if query.facets else {}
+        facets = self._facets(counted.get("aggregations") or {}, es_query) if query.facets else {}
         return SearchResult(total=int(counted["hits"]["total"]["value"]), hits=hits, facets=facets,
                             took_ms=(time.perf_counter() - started) * 1000)
+
+    def _labels(self) -> dict[str, dict[str, str]]:
+        """The label lookup of the labelled facets, read from the public
+        documents at most every ``LABELS_TTL`` seconds (one request, answered
+        by the request cache while the index does not change).
+
+        Public documents only, so a label never shows a spelling that only a
+        restricted document has; a key without a public document gets its
+        label from the documents the query matched (``_facets``)."""
+        now = time.monotonic()
+        cached = self._label_cache
+        if cached is not None and now - cached[0] < LABELS_TTL:
+            return cached[1]
+        with self._label_lock:
+            cached = self._label_cache
+            if cached is not None and time.monotonic() - cached[0] < LABELS_TTL:
+                return cached[1]
+            resp = self._call("facet labels", self.es.search, index=self.alias, size=0, request_cache=True,
+                              query={"bool": {"filter": [{"term": {"access_mode": "public"}}]}},
+                              aggs=build_label_aggs())
+            labels = _label_map(resp.get("aggregations") or {})
+            self._label_cache = (time.monotonic(), labels)
+            return labels
+
+    def _facets(self, aggs: dict, es_query: dict) -> dict[str, list[FacetValue]]:
+        """Facet values with their labels: from the cached lookup, and for keys
+        it lacks (new since it was read, or in no public document) from one
+        more search over this query's own matches."""
+        labels = self._labels()
+        missing = {facet: [str(b["key"]) for b in aggs.get(facet, {}).get("buckets", [])
+                           if str(b["key"]) not in labels.get(facet, {})] for facet in LABEL_FIELDS}
+        if any(missing.values()):
+            resp = self._call("facet labels", self.es.search, index=self.alias, size=0, request_cache=True,
+                              query={"bool": {"filter": [es_query]}}, aggs=build_label_aggs(missing))
+            found = _label_map(resp.get("aggregations") or {})
+            labels = {facet: {**labels.get(facet, {}), **found.get(facet, {})} for facet in LABEL_FIELDS}
+        return _facets(aggs, labels)
 
     def _answer(self, response: dict) -> dict:
         """One response of an ``_msearch``; a refused search is a one-line SearchError."""
@@ -656,17 +762,19 @@ def _hit(h: dict, parsed: ParsedQuery | None) -> Hit:
                snippet=found.snippet, best_page=found.best_page, pages=found.pages)
 
 
-def _facets(aggs: dict) -> dict[str, list[FacetValue]]:
+def _facets(aggs: dict, labels: dict[str, dict[str, str]]) -> dict[str, list[FacetValue]]:
+    """Buckets as facet values: a fonds shows its name, a type or issuer key
+    its spelling (both the value and the label, as the embedded index does)."""
     out: dict[str, list[FacetValue]] = {}
     for key, agg in aggs.items():
         values = []
+        shown = labels.get(key, {})
         for b in agg.get("buckets", []):
             value = label = str(b["key"])
-            names = b.get("name", {}).get("buckets", [])
             if key == "fonds":
-                label = names[0]["key"] if names else ""
-            elif names:
-                value = label = names[0]["key"]
+                label = shown.get(value, "")
+            elif value in shown:
+                value = label = shown[value]
             values.append(FacetValue(value=value, count=int(b["doc_count"]), label=label))
         if key != "year":
             values.sort(key=lambda v: (-v.count, v.value))

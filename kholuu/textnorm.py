@@ -144,6 +144,34 @@ def normalize(text: str) -> str:
     return text
 
 
+class _CanonicalChunks(dict):
+    """Whitespace-free chunk → whether its tone marks are already canonical
+    (bounded: cleared when full)."""
+
+    def __missing__(self, chunk: str) -> bool:
+        if len(self) >= 200_000:
+            self.clear()
+        value = self[chunk] = _canonical_tones(chunk) == chunk
+        return value
+
+
+_CANONICAL_CHUNKS = _CanonicalChunks()
+
+
+def is_normalized(text: str) -> bool:
+    """``normalize(text) == text``, cheaply for text that is normalized already.
+
+    Stored text (the catalog's pages) was normalized when it was written; the
+    index re-checks it instead of normalizing it again: the checks of NFC,
+    special characters, line ends and space runs run in C, and tone placement
+    is looked up per distinct chunk between whitespace (a syllable never
+    spans whitespace), so a page costs a third of ``normalize``.
+    """
+    return (not text or (unicodedata.is_normalized("NFC", text) and not _NEEDS_TRANSLATE_RE.search(text)
+                         and "\r" not in text and "  " not in text
+                         and all(map(_CANONICAL_CHUNKS.__getitem__, text.split()))))
+
+
 def normalize_query(text: str) -> str:
     """Normalization for a search query: as ``normalize``, on one line."""
     return re.sub(r"\s+", " ", normalize(text)).strip()

@@ -202,6 +202,35 @@ def test_results_are_documents_with_index_pages(es_backend):
     assert r.facets["doc_type"][0].count == 1
 
 
+def test_facet_labels_come_from_public_documents_or_the_query_own_matches(es_backend, es_settings):
+    """Facet labels (fonds name, type and issuer spelling) come from a cached
+    lookup over public documents; a key it lacks (only in restricted documents,
+    or written by another process after the lookup was read) is labelled from
+    the query's own matches, never shown as its lower-case key."""
+    from indexing.elastic import ElasticBackend
+
+    es_backend.index([doc(1, ["lúa gạo"], fonds="07", doc_type="Chỉ thị"),
+                      doc(2, ["lúa gạo"], fonds="07", doc_type="chỉ thị", access="secret"),
+                      doc(3, ["lúa gạo"], fonds="09", issuer="Huyện ủy Đông Hưng", access="secret")])
+    other = ElasticBackend(es_settings)      # a second process: its lookup is read now, then kept
+    try:
+        everyone = run(other, "lúa gạo", access_modes=("public", "secret"))
+        # the public spelling, although the secret document's one sorts higher
+        assert [(v.value, v.count) for v in everyone.facets["doc_type"]] == [("Chỉ thị", 3)]
+        assert {(v.value, v.label) for v in everyone.facets["issuer"]} == {
+            ("Tỉnh ủy Thái Bình", "Tỉnh ủy Thái Bình"), ("Huyện ủy Đông Hưng", "Huyện ủy Đông Hưng")}
+        assert {(v.value, v.label) for v in everyone.facets["fonds"]} == {("07", "Phông 07"), ("09", "Phông 09")}
+        public = run(other, "lúa gạo")
+        assert [v.value for v in public.facets["issuer"]] == ["Tỉnh ủy Thái Bình"]
+        assert [v.value for v in public.facets["fonds"]] == ["07"]
+        es_backend.index([doc(4, ["lúa gạo"], fonds="11", doc_type="Nghị quyết")])
+        later = run(other, "lúa gạo")
+        assert {(v.value, v.count) for v in later.facets["doc_type"]} == {("Chỉ thị", 1), ("Nghị quyết", 1)}
+        assert {(v.value, v.label) for v in later.facets["fonds"]} == {("07", "Phông 07"), ("11", "Phông 11")}
+    finally:
+        other.close()
+
+
 def test_catalog_rebuild_and_cli_search_on_elasticsearch(es_settings: Settings, tmp_path):
     """`kholuu index rebuild/status` and `kholuu search` with KHOLUU_ELASTICSEARCH_URL set."""
     import json

@@ -169,3 +169,22 @@ def test_a_few_latin1_symbols_are_not_legacy_text():
     english = "Copyright © 2020, particles of 5 µm and more text here in English only"
     assert detect_encoding(english) != "tcvn3"
     assert detect_encoding("Tỉnh ủy Thái Bình © 2020") == "unicode"
+
+
+def test_is_normalized_agrees_with_normalize():
+    """The index's cheap check: true exactly when ``normalize`` would change nothing."""
+    import random
+
+    from kholuu.textnorm import is_normalized
+
+    rng = random.Random(5)
+    alphabet = list("oòóỏõọaàáảãạeuùủyỳýqhtOÒÀỦY1_-.,đ ") + ["\n", "\r", "  ", "\u00a0", "\u201c", "\u0301",
+                                                            "o\u0300", "ho\u0300a", "hoà", "thuỷ", "khoẻ"]
+    seen = {True: 0, False: 0}
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        for t in (text, normalize(text)):
+            expected = normalize(t) == t
+            assert is_normalized(t) == expected, repr(t)
+            seen[expected] += 1
+    assert seen[True] > 1000 and seen[False] > 1000
