@@ -68,6 +68,7 @@ FACET_LIMIT = 20
 FACET_BUCKETS = 1000       # buckets per facet handed to Python, which orders ties by value and keeps 20
 ALL_TERMS = 2**32 - 1      # a segment_size no segment reaches: every segment returns every value (exact)
 TIER = 10_000.0            # a tier outweighs any BM25 sum (float32 keeps ~0.002 at 3e4)
+REBUILD_WAIT_S = 6 * 3600  # a write waits this long for a live rebuild (200k documents: ~6 CPU minutes)
 COMMIT_EVERY = 5_000       # documents per commit while indexing (readers see progress)
 MAX_TOKEN_CHARS = 200      # longer "words" are OCR noise; tantivy refuses terms over 64 KB
 ENTITY_FACETS = {"person": "PER", "organization": "ORG", "place": "LOC"}
@@ -342,9 +343,11 @@ class TantivyBackend:
 
     name = "embedded"
 
-    def __init__(self, root: Path | str, *, busy_timeout_s: float = 30.0, writer_heap_mb: int = 128):
+    def __init__(self, root: Path | str, *, busy_timeout_s: float = 30.0, writer_heap_mb: int = 128,
+                 rebuild_wait_s: float = REBUILD_WAIT_S):
         self.root = Path(root)
         self.busy_timeout_s = busy_timeout_s
+        self.rebuild_wait_s = rebuild_wait_s
         self.writer_heap_mb = writer_heap_mb
         self._schema = _schema()
         self._queries = _Queries(self._schema)
@@ -464,26 +467,61 @@ class TantivyBackend:
         return bool(state and state.get("complete"))
 
     # -- writing ----------------------------------------------------------------
+    @staticmethod
+    def _rebuilding(fh: Any) -> bool:
+        """Whether the lock's holder declared itself a rebuild and its process lives."""
+        try:
+            fh.seek(0)
+            holder = json.loads(fh.read() or "{}")
+            pid = int(holder["pid"]) if holder.get("rebuild") else 0
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        if pid <= 0:
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+
     @contextmanager
-    def _write_lock(self) -> Iterator[None]:
-        """One writer at a time across processes (``write.lock``) and threads."""
+    def _write_lock(self, *, rebuild: bool = False) -> Iterator[None]:
+        """One writer at a time across processes (``write.lock``) and threads.
+
+        An ordinary write waits ``busy_timeout_s`` for another writer, then fails
+        with a ``SearchError`` (the pipeline's retry policy tries again). A
+        rebuild writes its pid into the lock file, and a write finding one
+        running waits for it (up to ``rebuild_wait_s``) instead: a rebuild of a
+        large catalog takes minutes, longer than the pipeline's retries last,
+        and the write after it is what brings the index up to date (the rebuild
+        read the catalog's document list when it started)."""
         with self._wlock:
             path = self.root / "write.lock"
             fh = open(path, "a+")
             try:
-                deadline = time.monotonic() + self.busy_timeout_s
+                started = time.monotonic()
                 while True:
                     try:
                         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                         break
                     except BlockingIOError:
-                        if time.monotonic() >= deadline:
+                        waited = time.monotonic() - started
+                        if waited >= self.busy_timeout_s and not (
+                                waited < self.rebuild_wait_s and self._rebuilding(fh)):
                             raise SearchError(f"{path}: another process is writing the search index "
-                                              f"(waited {self.busy_timeout_s:g} s)") from None
-                        time.sleep(0.05)
+                                              f"(waited {waited:.0f} s)") from None
+                        time.sleep(0.05 if waited < self.busy_timeout_s else 1.0)
                 try:
+                    fh.seek(0)
+                    fh.truncate()
+                    fh.write(json.dumps({"pid": os.getpid(), "rebuild": rebuild}))
+                    fh.flush()
                     yield
                 finally:
+                    fh.truncate(0)
+                    fh.flush()
                     fcntl.flock(fh, fcntl.LOCK_UN)
             finally:
                 fh.close()
@@ -550,7 +588,7 @@ class TantivyBackend:
         if self._closed:
             raise SearchError(f"{self.root}: the search index is closed")
         n = 0
-        with self._write_lock():
+        with self._write_lock(rebuild=True):
             name = self._new_generation()
             try:
                 writer = self._writer(self._open_index(name), heap_mb=max(self.writer_heap_mb, 256))

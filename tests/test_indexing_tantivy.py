@@ -248,3 +248,70 @@ def test_a_reader_follows_a_rebuild_by_another_writer(root: Path):
     finally:
         reader.close()
         other.close()
+
+
+_SLOW_REBUILD = """
+import sys, time
+from pathlib import Path
+from indexing.tantivy_index import TantivyBackend
+from test_indexing_embedded import CORPUS
+
+root, started = Path(sys.argv[1]), Path(sys.argv[2])
+
+def slow():
+    for i, d in enumerate(CORPUS):
+        if i == 1:
+            started.touch()
+            time.sleep(2.5)     # a long rebuild, holding the write lock
+        yield d
+
+b = TantivyBackend(root)
+b.rebuild(slow())
+b.close()
+"""
+
+
+def _start_slow_rebuild(root: Path, tmp_path: Path) -> "subprocess.Popen":
+    import os
+    import subprocess
+    import sys
+    import time
+
+    started = tmp_path / "started"
+    tests = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests.parent), str(tests)])}
+    child = subprocess.Popen([sys.executable, "-c", _SLOW_REBUILD, str(root), str(started)], env=env)
+    deadline = time.monotonic() + 60
+    while not started.exists():
+        assert child.poll() is None and time.monotonic() < deadline, "the rebuild did not start"
+        time.sleep(0.05)
+    return child
+
+
+def test_a_write_waits_for_a_running_rebuild_in_another_process(root: Path, tmp_path: Path):
+    """A pipeline write during `kholuu index rebuild` waits for it rather than failing
+    after busy_timeout_s, then adds its document: the index catches up."""
+    TantivyBackend(root).close()
+    child = _start_slow_rebuild(root, tmp_path)
+    b = TantivyBackend(root, busy_timeout_s=0.2)
+    try:
+        assert b.index([doc(50, ["Hợp tác xã nông nghiệp."])]) == 1   # waited past 0.2 s for the rebuild
+        assert child.wait(timeout=60) == 0
+        assert b.present([50, 1, 9]) == {50, 1, 9} and b.count() == len(CORPUS) + 1
+    finally:
+        child.kill()
+        b.close()
+
+
+def test_a_write_waits_for_a_rebuild_only_up_to_its_limit(root: Path, tmp_path: Path):
+    TantivyBackend(root).close()
+    child = _start_slow_rebuild(root, tmp_path)
+    b = TantivyBackend(root, busy_timeout_s=0.2, rebuild_wait_s=0.6)
+    try:
+        with pytest.raises(SearchError, match="write.lock.*waited"):
+            b.index([doc(50, ["Hợp tác xã nông nghiệp."])])
+        assert child.wait(timeout=60) == 0
+        assert b.index([doc(50, ["Hợp tác xã nông nghiệp."])]) == 1 and b.count() == len(CORPUS) + 1
+    finally:
+        child.kill()
+        b.close()
