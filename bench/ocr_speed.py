@@ -170,8 +170,8 @@ def main() -> None:
         cpu = {m: statistics.median(x["cpu"] / x["pages"] for x in rs) for m, rs in runs.items() if rs}
         for other in ("plain", "ocrmypdf"):
             if "kholuu" in cpu and other in cpu:
-                print(f"# CPU per page, {other} / kholuu: {cpu[other] / cpu['kholuu']:.2f} (the same ratio without "
-                      "the load swings: how fast kholuu would be on an idle machine)")
+                print(f"# CPU per page, {other} / kholuu: {cpu[other] / cpu['kholuu']:.2f} (work per page, free of "
+                      "the load swings; parallel efficiency not included)")
         print(f"# load average at the end {os.getloadavg()[0]:.2f}")
 
 
