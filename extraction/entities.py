@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from extraction.compose import compose
 from kholuu.model import Entity
 from kholuu.textnorm import normalize, normalize_with_offsets
 
@@ -61,6 +62,9 @@ def gazetteers() -> Gazetteers:
     for dept in raw_bodies.get("departments") or []:
         bodies.append({"name": normalize(f"Sở {dept}"), "aliases": [], "place": True})
         bodies.append({"name": normalize(f"Bộ {dept}"), "aliases": [], "place": False})
+        bodies.append({"name": normalize(f"Phòng {dept}"), "aliases": [], "place": False})
+    for dept in raw_bodies.get("historical_departments") or []:
+        bodies.append({"name": normalize(f"Ty {dept}"), "aliases": [], "place": True})
     for b in raw_bodies["bodies"]:
         bodies.append({"name": normalize(b["name"]), "aliases": [normalize(a) for a in b.get("aliases") or []],
                        "place": bool(b.get("place"))})
@@ -375,6 +379,7 @@ def extract_entities(text: str, mode: str | None = None) -> list[Entity]:
                          add_unmatched=(mode == "merge"), norm=chunk)
         else:
             raw = _raw_ents(entity_pipeline(mode), chunk)
+        raw = compose(raw, chunk, g.surnames, g.places)
         out.extend(_chunk_entities(raw, g, chunk, base, text, spans))
     return out
 
@@ -391,6 +396,17 @@ def _lower_tail(tail: str) -> bool:
     ("Sở Tài chính tổng hợp", "Kho lưu trữ Tỉnh ủy năm 2020"), the name has ended."""
     words = tail.split()
     return bool(words) and not any(w[:1].isupper() for w in words)
+
+
+_COMMITTEE_END = re.compile(r"(?i)(tỉnh ủy|huyện ủy|thành ủy|thị ủy|quận ủy)$")
+
+
+def _ends_at_committee(found: str, tail: str) -> bool:
+    """A name that ends with a Party committee ("Ban Tuyên giáo Tỉnh ủy") is whole;
+    lower-case words after it are the sentence going on ("... biên soạn lịch sử
+    Đảng bộ"), even when a capital comes later."""
+    words = tail.split()
+    return bool(_COMMITTEE_END.search(found)) and bool(words) and words[0][:1].islower()
 
 
 def _merge(rules: list[RawEnt], model: list[RawEnt], add_unmatched: bool, norm: str = "") -> list[RawEnt]:
@@ -410,6 +426,9 @@ def _merge(rules: list[RawEnt], model: list[RawEnt], add_unmatched: bool, norm: 
             continue  # "Ủy ban nhân dân các xã": a plural common noun, no body
         overlapping = [r for r in out if r[0] < m_end and m_start < r[1]]
         if overlapping and _lower_tail(norm[max(r[1] for r in overlapping):m_end]):
+            continue
+        if overlapping and _ends_at_committee(norm[min(r[0] for r in overlapping):max(r[1] for r in overlapping)],
+                                              norm[max(r[1] for r in overlapping):m_end]):
             continue
         first = min(overlapping, default=None)
         if len(overlapping) >= 2 and first[3].startswith("body|") and (first[3] == "body|*" or first[3].count("|") == 2):

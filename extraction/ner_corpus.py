@@ -281,7 +281,8 @@ def _org(rng: random.Random) -> str:
         if dept.startswith("Sở ") and rng.random() < 0.4:
             return f"{dept} tỉnh {rng.choice(['Thái Bình', 'Lào Cai', 'Hưng Yên'])}"
         return dept
-    body = rng.choice([b for b in g.bodies if not b["name"].startswith(("Sở ", "Bộ "))])
+    # district offices and pre-1976 services (Phòng, Ty) are the departments' names again
+    body = rng.choice([b for b in g.bodies if not b["name"].startswith(("Sở ", "Bộ ", "Phòng ", "Ty "))])
     alias = rng.choice([body["name"], body["name"], *body["aliases"]])
     if body["place"] and (rng.random() < 0.7 or len(alias) <= 3):
         lower = alias.lower()

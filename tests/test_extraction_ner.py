@@ -12,7 +12,7 @@ from extraction.ner_train import MODEL_DIR, NER_MODEL, corpus_hash, examples, tr
 ROOT = Path(__file__).resolve().parent.parent
 HELD_OUT = [ROOT / "tests" / "data" / n for n in (
     "extraction_entities.txt", "extraction_entities_heldout.txt", "extraction_entities_heldout_c.txt",
-    "extraction_entities_heldout_ocr.txt")]
+    "extraction_entities_heldout_ocr.txt", "extraction_entities_heldout_d.txt")]
 
 
 def _texts(path: Path) -> set[str]:

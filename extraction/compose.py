@@ -1,0 +1,154 @@
+"""Entity post-passes that build one name from adjacent pieces, and split two.
+
+The gazetteer ruler and the trained model often find a body's name in pieces:
+its head ("Chi bộ", "Trung tâm Y tế", "Ủy ban Kiểm tra") as one span or none,
+and its level and place ("xã Vũ Thắng", "huyện Đông Hưng") as a LOC. In
+Party and state documents a head followed directly by a level and a place is
+one body ("Đảng ủy xã Vũ Thắng", "Chi bộ thôn Lạc Thiện"), and an organ of a
+Party committee followed by that committee is one body too ("Ủy ban Kiểm tra
+Đảng ủy Khối các cơ quan tỉnh"). The other way round, a signature block typed
+in two columns is read by OCR as one line holding two people ("Phạm Văn Sinh
+Nguyễn Hồng Quân"): each is its own PER.
+
+Works on raw entities (start, end, label, pattern id) of one normalized chunk;
+merged spans get the empty id, so they are linked like the model's (by
+normalization, or to the gazetteer name when it lists them).
+"""
+
+from __future__ import annotations
+
+import re
+RawEnt = tuple[int, int, str, str]
+
+# Heads that name a body only together with what follows; before a level and a
+# place they are the body ("Chi bộ thôn Lạc Thiện"). Capitalized, as printed.
+_HEADS = ("Chi bộ", "Đảng bộ", "Đảng ủy", "Đảng uỷ", "Công an", "Trạm Y tế", "Trung tâm Y tế", "Hợp tác xã",
+          "Ủy ban nhân dân", "Hội đồng nhân dân", "UBND", "HĐND", "Ban Chỉ huy Quân sự", "Huyện đội", "Tỉnh đội")
+# As printed or in capitals (a header line), never in lower case: "các chi bộ" is a common noun.
+_HEAD_RE = re.compile(r"(?:^|(?<=[\s(\"“,;:]))(?:" + "|".join(re.escape(v) for h in _HEADS for v in (h, h.upper()))
+                      + r") $")
+# Organs of a Party committee: followed by the committee, they are its organ.
+_ORGANS = re.compile(r"(?i)^(ủy ban kiểm tra|ban thường vụ|ban chấp hành|ban tổ chức|ban tuyên giáo|ban dân vận|"
+                     r"ban nội chính|ban tuyên giáo và dân vận|văn phòng|thường trực)$")
+_COMMITTEE = re.compile(r"(?i)^(tỉnh ủy|huyện ủy|thành ủy|thị ủy|đảng ủy|đảng bộ|quận ủy)\b")
+# An office in front of a committee or a people's council or committee, with no
+# entity of its own: "Văn phòng Ủy ban nhân dân thành phố", "Văn phòng UBND tỉnh".
+_OFFICE_RE = re.compile(r"(?:^|(?<=[\s(\"“,;:]))(?:Văn phòng|VĂN PHÒNG|Thường trực|THƯỜNG TRỰC) $")
+_COUNCIL = re.compile(r"(?i)^(tỉnh ủy|huyện ủy|thành ủy|thị ủy|đảng ủy|quận ủy|ủy ban nhân dân|ubnd|"
+                      r"hội đồng nhân dân|hđnd)\b")
+_LEVEL = re.compile(r"(?i)^(tỉnh|thành phố|huyện|quận|thị xã|thị trấn|xã|phường|thôn|làng|xóm|ấp|bản|đặc khu) ")
+_HAS_PLACE = re.compile(r"(?i)\s(tỉnh|thành phố|huyện|quận|thị xã|thị trấn|xã|phường|thôn|làng|xóm|ấp|bản)\s\S")
+
+
+def compose(raw: list[RawEnt], norm: str, surnames: set[str], places: dict[str, str]) -> list[RawEnt]:
+    """Both passes, in order: body names joined, then signature lines split."""
+    return split_signature_lines(join_bodies(raw, norm, places), norm, surnames, places)
+
+
+def _adjacent(a: RawEnt, b: RawEnt, norm: str) -> bool:
+    return a[1] + 1 == b[0] and norm[a[1]] == " "
+
+
+def _body_complete(ent: RawEnt, norm: str, places: dict[str, str]) -> bool:
+    """A body span that already ends with its level and place ("UBND huyện Đông Hưng")."""
+    text = norm[ent[0]:ent[1]]
+    return bool(_HAS_PLACE.search(text)) or ent[3].count("|") == 2 or any(
+        text.endswith(" " + p) for p in places)
+
+
+def join_bodies(raw: list[RawEnt], norm: str, places: dict[str, str]) -> list[RawEnt]:
+    """Join a body head and the level-and-place right after it into one ORG.
+
+    - ORG + LOC "<level> <place>" ("Trung tâm Y tế" "huyện Đông Hưng") when the
+      ORG does not already end with a place;
+    - a bare head with no entity of its own + that LOC ("Chi bộ" "thôn Lạc Thiện");
+    - an organ + the committee ORG ("Ủy ban Kiểm tra" "Đảng ủy Khối các cơ quan tỉnh");
+    - an office with no entity + a committee or council ("Văn phòng" "UBND thành phố").
+    """
+    ents = sorted(raw)
+    out: list[RawEnt] = []
+    for ent in ents:
+        prev = out[-1] if out else None
+        text = norm[ent[0]:ent[1]]
+        if prev and prev[2] == "ORG" and _adjacent(prev, ent, norm):
+            prev_text = norm[prev[0]:prev[1]]
+            joins_place = ent[2] == "LOC" and _LEVEL.match(text) and not _body_complete(prev, norm, places)
+            joins_organ = ent[2] == "ORG" and _ORGANS.match(prev_text) and _COMMITTEE.match(text)
+            if joins_place or joins_organ:
+                out[-1] = (prev[0], ent[1], "ORG", "")
+                continue
+        if ent[2] == "ORG" and _COUNCIL.match(text):
+            office = _OFFICE_RE.search(norm, max(0, ent[0] - 14), ent[0])
+            if office and not any(o[1] > office.start() for o in out):
+                out.append((office.start(), ent[1], "ORG", ""))
+                continue
+        if ent[2] == "LOC" and _LEVEL.match(text):
+            head = _HEAD_RE.search(norm, max(0, ent[0] - 24), ent[0])
+            if head and not any(o[1] > head.start() for o in out):
+                out.append((head.start(), ent[1], "ORG", ""))
+                continue
+        out.append(ent)
+    return out
+
+
+def _name_groups(words: list[str], surnames: set[str]) -> list[int] | None:
+    """Start indexes of two or more names of 2–4 syllables, each opening with a
+    family name, covering ``words``; None when the words are not such a row."""
+    n = len(words)
+    best: list[int] | None = None
+
+    def walk(i: int, starts: list[int]) -> None:
+        nonlocal best
+        if best is not None:
+            return
+        if i == n:
+            if len(starts) >= 2:
+                best = list(starts)
+            return
+        if words[i] not in surnames:
+            return
+        for size in (3, 2, 4):
+            if i + size <= n and all(w[:1].isupper() and w[1:].islower() or len(w) == 1 and w.isupper()
+                                     for w in words[i:i + size]):
+                walk(i + size, starts + [i])
+
+    walk(0, [])
+    return best
+
+
+def split_signature_lines(raw: list[RawEnt], norm: str, surnames: set[str], places: dict[str, str]) -> list[RawEnt]:
+    """A line of nothing but two or more capitalized names, each opening with a
+    family name, is two signature columns read across: one PER per name.
+
+    Only lines whose every word is capitalized and whose entities are PERs
+    (or none) are touched, so a place or body on the line keeps it as it is.
+    """
+    out = list(raw)
+    pos = 0
+    for line in norm.split("\n"):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        words = line.split()
+        if len(words) < 4 or len(words) > 12 or any(not w[:1].isupper() for w in words):
+            continue
+        inside = [e for e in out if start <= e[0] and e[1] <= end + 1 and e[0] < end]
+        if any(e[2] != "PER" for e in inside):
+            continue
+        groups = _name_groups(words, surnames)
+        if groups is None:
+            continue
+        spans: list[tuple[int, int]] = []
+        offsets, at = [], start
+        for w in words:
+            at = norm.index(w, at)
+            offsets.append((at, at + len(w)))
+            at += len(w)
+        bounds = groups + [len(words)]
+        for a, b in zip(bounds, bounds[1:]):
+            name = " ".join(words[a:b])
+            if name in places:
+                break
+            spans.append((offsets[a][0], offsets[b - 1][1]))
+        else:
+            out = [e for e in out if e not in inside] + [(s, e, "PER", "") for s, e in spans]
+    return sorted(out)
