@@ -41,8 +41,58 @@ _HAS_PLACE = re.compile(r"(?i)\s(tỉnh|thành phố|huyện|quận|thị xã|th
 
 
 def compose(raw: list[RawEnt], norm: str, surnames: set[str], places: dict[str, str]) -> list[RawEnt]:
-    """Both passes, in order: body names joined, then signature lines split."""
+    """The passes, in order: open-ended body names, pieces joined, signature lines split."""
+    raw = open_bodies(raw, norm, places)
     return split_signature_lines(join_bodies(raw, norm, places), norm, surnames, places)
+
+
+# Heads of bodies whose field is an open phrase, mostly in lower case ("Cục Quản lý
+# thị trường tỉnh", "Trung tâm Phục vụ hành chính công tỉnh Hưng Yên"): no gazetteer
+# lists them all, and only the level word ("tỉnh", "huyện") says surely where the
+# name ends, so the shape is taken only when it ends with one.
+_OPEN_HEADS = ("Trung tâm", "Tổng cục", "Chi cục", "Cục", "Viện", "Đài", "Hội đồng", "Ban Chỉ đạo", "Ban Quản lý",
+               "Bệnh viện", "Kho bạc", "Quỹ", "Tổng công ty")
+_LOWER_FIELD_OK = ("Ban Chỉ đạo", "Ban Quản lý", "Hội đồng")  # "Ban Chỉ đạo phòng, chống tham nhũng tỉnh"
+_OPEN_RE = re.compile(r"(?<!\w)(" + "|".join(re.escape(h) for h in _OPEN_HEADS) + r")((?:,? [^\W\d_]+| -){1,14}?) "
+                      r"(tỉnh|huyện|thành phố|thị xã|quận)(?!\w)")
+# Words that belong to the sentence, never inside a body's name.
+_SENTENCE_WORDS = frozenset("của đã được tại với cho là có các những để về từ đến sẽ đang này đó khi nếu theo "
+                            "họp gửi nộp trao tặng ký".split())
+# Verbs of official prose: a field that holds one has run into the sentence
+# ("Tổng cục Thống kê công bố số liệu dân số tỉnh Hưng Yên").
+_SENTENCE_VERBS = re.compile(r"(?<!\w)(công bố|ban hành|chỉ đạo|báo cáo|tiếp nhận|thẩm định|phối hợp|kiểm tra|"
+                             r"cảnh báo|tổ chức|triển khai|thực hiện|yêu cầu|đề nghị|đề xuất|quyết định|hướng dẫn|"
+                             r"làm việc|phát hiện|khai giảng|thông báo|chủ trì|tổng hợp|xem xét|biên soạn|"
+                             r"vận động|giám sát|chi trả|bàn giao)(?!\w)")
+
+
+def open_bodies(raw: list[RawEnt], norm: str, places: dict[str, str]) -> list[RawEnt]:
+    """Bodies of the shape <head> <field> <level> [<place>] as one ORG, replacing
+    the entities inside them; never across a PER or DATE, nor a partial overlap."""
+    out = list(raw)
+    for m in _OPEN_RE.finditer(norm):
+        head, field = m.group(1), m.group(2)
+        words = [w for w in re.split(r"[ ,]+", field) if w and w != "-"]
+        if not words or any(w in _SENTENCE_WORDS for w in words) or _SENTENCE_VERBS.search(field):
+            continue
+        if not words[0][:1].isupper() and head not in _LOWER_FIELD_OK:
+            continue
+        end = m.end()
+        rest = norm[end:end + 40].split("\n")[0]
+        for n in (3, 2, 1):
+            cand = " ".join(rest.split()[:n])
+            if rest.startswith(" ") and cand in places and not cand[:1].islower():
+                end += 1 + len(cand)
+                break
+        start = m.start()
+        inside = [e for e in out if start <= e[0] and e[1] <= end]
+        crossing = [e for e in out if e[0] < end and start < e[1] and e not in inside]
+        if crossing or any(e[2] in ("PER", "DATE") for e in inside):
+            continue
+        if any((e[0], e[1]) == (start, end) for e in inside):
+            continue
+        out = [e for e in out if e not in inside] + [(start, end, "ORG", "")]
+    return sorted(out)
 
 
 def _adjacent(a: RawEnt, b: RawEnt, norm: str) -> bool:

@@ -98,3 +98,18 @@ def test_model_span_past_a_committee_is_not_taken():
     norm = "Ban Tuyên giáo Tỉnh ủy Lào Cai họp."
     assert _merge([(0, 22, "ORG", "body|x"), (23, 30, "LOC", "place|Lào Cai")], [(0, 30, "ORG", "")],
                   add_unmatched=False, norm=norm) == [(0, 30, "ORG", "")]
+
+
+def test_open_field_body_ending_with_its_level_is_one_org():
+    text = "Trung tâm Phục vụ hành chính công tỉnh Hưng Yên tiếp nhận hồ sơ; Cục Quản lý thị trường tỉnh phối hợp."
+    assert _ents(text, "ORG") == ["Trung tâm Phục vụ hành chính công tỉnh Hưng Yên", "Cục Quản lý thị trường tỉnh"]
+    assert _ents(text, "LOC") == []
+    assert _ents("Ban Chỉ đạo phòng, chống tham nhũng tỉnh họp phiên thường kỳ.", "ORG") == [
+        "Ban Chỉ đạo phòng, chống tham nhũng tỉnh"]
+
+
+def test_open_field_never_runs_into_the_sentence():
+    # a verb of official prose, or a word of the sentence, stops the shape
+    assert "Tổng cục Thống kê công bố số liệu dân số tỉnh Hưng Yên" not in _ents(
+        "Tổng cục Thống kê công bố số liệu dân số tỉnh Hưng Yên sau sáp nhập.", "ORG")
+    assert _ents("Trung tâm đã hoàn thành việc kiểm kê của tỉnh.", "ORG") == []
