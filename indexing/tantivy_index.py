@@ -129,11 +129,13 @@ def _fold_tokens(tokens: list[str]) -> list[str]:
     """``fold_text`` per distinct token, cached: a page repeats its syllables, and
     a dict lookup per token costs a fifth of translating the text character by
     character (``str.translate`` with a dict table)."""
-    if len(_FOLDED) > _FOLDED_MAX:
-        _FOLDED.clear()
-    for tok in set(tokens).difference(_FOLDED):
-        _FOLDED[tok] = fold_text(tok)
-    return list(map(_FOLDED.__getitem__, tokens))
+    global _FOLDED
+    cache = _FOLDED
+    if len(cache) > _FOLDED_MAX:   # a new dict, never a cleared one: another thread may be reading the old
+        cache = _FOLDED = {}
+    for tok in set(tokens).difference(cache):
+        cache[tok] = fold_text(tok)
+    return list(map(cache.__getitem__, tokens))
 
 
 def _pairs(tokens: Sequence[str]) -> list[str]:

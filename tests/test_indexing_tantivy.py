@@ -333,3 +333,14 @@ def test_a_facet_value_whose_spellings_are_not_among_the_labels_fetched_is_named
         assert len(r.facets["doc_type"]) == 2
     finally:
         b.close()
+
+
+def test_folded_tokens_match_folding_the_text_also_when_the_cache_is_renewed(monkeypatch: pytest.MonkeyPatch):
+    import indexing.tantivy_index as ti
+    from indexing.folding import fold_text
+
+    monkeypatch.setattr(ti, "_FOLDED_MAX", 3)   # renewed on every call past three tokens
+    tokens = ti._tokens("Ban Thường vụ Tỉnh uỷ: ĐẨY MẠNH xây dựng Đảng, đoàn kết; Đảng bộ 2021")
+    for _ in range(3):
+        assert ti._fold_tokens(tokens) == fold_text(" ".join(tokens)).split()
+    assert ti._pairs(ti._fold_tokens(tokens))[:2] == ["ban_thuong", "thuong_vu"]
