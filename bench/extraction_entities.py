@@ -1,6 +1,6 @@
 """Entity precision / recall / F1: rules, the trained model, and their combinations.
 
-Usage: .venv/bin/python bench/extraction_entities.py [-v] [--scan] [--modes rules,statistical,...]
+Usage: .venv/bin/python bench/extraction_entities.py [-v] [--scan] [--no-d] [--modes rules,statistical,...]
        .venv/bin/python bench/extraction_entities.py --write-ocr   # regenerate the noisy set
 
 A prediction counts when its label and exact character span match a gold entity.
@@ -17,9 +17,13 @@ Sets (``[[text|LABEL]]`` lines unless said otherwise):
      real Tesseract through the project's OCR; gold spans carried over by alignment;
 - real  bench/extraction_entities_real.txt: stand-off annotations of windows of the
      real documents in ../shared/samples/documents.jsonl (skipped when that file is absent);
+- dates  tests/data/extraction_entities_dev_dates.txt: the development set of the date
+     rules (extraction/dates.py), every common date form and non-dates beside them;
+     shown apart, like A, and left out of the held-out total;
 - D  tests/data/extraction_entities_heldout_d.txt: the blind set, written before round 2
      of the entity work and never read for errors; printed apart from the others and
-     left out of their total. Its figure is the honest one.
+     left out of their total. Its figure is the honest one; ``--no-d`` leaves it out
+     (development runs need not score it).
 
 The held-out total (B + C + C-ocr + real) decides ``extraction.entities.DEFAULT_MODE``;
 D does not (a set that chooses is no longer blind).
@@ -42,6 +46,7 @@ GOLD = DATA / "extraction_entities.txt"              # set A (rules tuned on it)
 HELDOUT = DATA / "extraction_entities_heldout.txt"   # set B (never tuned on)
 HELDOUT_C = DATA / "extraction_entities_heldout_c.txt"
 HELDOUT_OCR = DATA / "extraction_entities_heldout_ocr.txt"
+DEV_DATES = DATA / "extraction_entities_dev_dates.txt"  # the date rules were developed on it
 HELDOUT_D = DATA / "extraction_entities_heldout_d.txt"   # blind: never read for errors
 REAL = ROOT / "bench" / "extraction_entities_real.txt"
 REAL_DOCS = ROOT.parent / "shared" / "samples" / "documents.jsonl"
@@ -244,7 +249,9 @@ def main(argv: list[str]) -> int:
         return 0
     verbose = "-v" in argv
     modes = argv[argv.index("--modes") + 1].split(",") if "--modes" in argv else list(MODES)
-    sets = {"A": load_gold(GOLD), **held_out_sets(scan="--scan" in argv), "D": load_gold(HELDOUT_D)}
+    sets = {"A": load_gold(GOLD), **held_out_sets(scan="--scan" in argv), "dates": load_gold(DEV_DATES)}
+    if "--no-d" not in argv:
+        sets["D"] = load_gold(HELDOUT_D)
     print(f"per label precision/recall/F1; default mode: {DEFAULT_MODE}")
     print(f"{'set':<8}{'mode':<12}{'gold':>5}")
     totals: dict[str, dict[str, list[int]]] = {}
@@ -256,14 +263,14 @@ def main(argv: list[str]) -> int:
             # D's misses are never printed: reading them would make it one more dev set
             scores = evaluate_gold(gold_set, mode, verbose and name != "D")
             _print(name, mode, scores)
-            if name not in ("A", "D"):
+            if name not in ("A", "dates", "D"):
                 tot = totals.setdefault(mode, {label: [0, 0, 0] for label in scores})
                 for label, s in scores.items():
                     for k, key in enumerate(("tp", "pred", "gold")):
                         tot[label][k] += int(s[key])
             if verbose:
                 print(f"   cpu {time.process_time() - t0:.2f} s")
-    print("held-out total (" + " + ".join(n for n in sets if n not in ("A", "D")) + "; D, the blind set, apart)")
+    print("held-out total (" + " + ".join(n for n in sets if n not in ("A", "dates", "D")) + "; D, the blind set, apart)")
     for mode, counts in totals.items():
         _print("total", mode, scores_of(counts))
     return 0

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 import yaml
 
 from extraction.compose import compose
+from extraction.dates import canonical_date, find_dates
 from kholuu.model import Entity
 from kholuu.textnorm import normalize, normalize_with_offsets
 
@@ -171,14 +171,7 @@ def _patterns(g: Gazetteers) -> list[dict[str, Any]]:
                  "id": "surname"})
     pats.append({"label": "PER", "pattern": [{"ORTH": {"IN": sorted(g.surnames)}}, title_token,
                                              {"IS_UPPER": True, "LENGTH": 1}], "id": "surname"})
-    num = {"IS_DIGIT": True}
-    pats.append({"label": "DATE", "pattern": [{"LOWER": "ngày"}, num, {"LOWER": "tháng"}, num, {"LOWER": "năm"},
-                                              {"IS_DIGIT": True, "LENGTH": 4}], "id": "date|dmy"})
-    pats.append({"label": "DATE", "pattern": [num, {"ORTH": {"IN": ["/", "-", "."]}}, num,
-                                              {"ORTH": {"IN": ["/", "-", "."]}}, {"IS_DIGIT": True, "LENGTH": 4}],
-                 "id": "date|numeric"})
-    pats.append({"label": "DATE", "pattern": [{"LOWER": "tháng"}, num, {"LOWER": "năm"},
-                                              {"IS_DIGIT": True, "LENGTH": 4}], "id": "date|my"})
+    # DATE: extraction/dates.py (a date is valid only when its numbers are; no token pattern checks that)
     return pats
 
 
@@ -259,14 +252,7 @@ def _place_body_aliases() -> list[tuple[str, str]]:
 
 def _canonical(label: str, ent_id: str, text: str, g: Gazetteers) -> str:
     if label == "DATE":
-        nums = [int(n) for n in re.findall(r"\d+", text)]
-        try:
-            if ent_id == "date|my":
-                return f"{nums[1]:04d}-{nums[0]:02d}"
-            d, m, y = nums[0], nums[1], nums[2]
-            return date(y, m, d).isoformat()
-        except (ValueError, IndexError):
-            return text
+        return canonical_date(ent_id, text)
     if label == "PER":
         return _title_case_name(text)
     parts = ent_id.split("|")
@@ -380,12 +366,21 @@ def extract_entities(text: str, mode: str | None = None) -> list[Entity]:
                          add_unmatched=(mode == "merge"), norm=chunk)
         else:
             raw = _raw_ents(entity_pipeline(mode), chunk)
+        if mode != "statistical":
+            raw = _with_dates(raw, find_dates(chunk))
         raw = compose(raw, chunk, g.surnames, g.places)
         out.extend(_chunk_entities(raw, g, chunk, base, text, spans))
     return out
 
 
 RawEnt = tuple[int, int, str, str]  # start, end (characters of the normalized chunk), label, pattern id
+
+
+def _with_dates(raw: list[RawEnt], dates: list[RawEnt]) -> list[RawEnt]:
+    """The date matcher's DATEs in place of whatever overlaps them (a model's DATE
+    cut short, a "Tháng" read as a name); other entities stay."""
+    kept = [r for r in raw if not any(r[0] < d[1] and d[0] < r[1] for d in dates)]
+    return sorted(kept + dates)
 
 
 def _raw_ents(nlp: Any, norm: str) -> list[RawEnt]:
