@@ -52,24 +52,15 @@ REAL = ROOT / "bench" / "extraction_entities_real.txt"
 REAL_DOCS = ROOT.parent / "shared" / "samples" / "documents.jsonl"
 OCR_SEED = 4242
 LABELS = ("PER", "ORG", "LOC", "DATE")
-_MARK = re.compile(r"\[\[(.+?)\|(PER|ORG|LOC|DATE)\]\]")
+from extraction.ner_corpus import MARK_RE as _MARK, parse_marked  # noqa: E402  (one annotation syntax)
 
 Gold = list[tuple[str, set[tuple[int, int, str]]]]
 
 
 def parse_gold(line: str) -> tuple[str, set[tuple[int, int, str]]]:
-    text, spans, pos = [], set(), 0
-    out_len = 0
-    for m in _MARK.finditer(line):
-        before = line[pos:m.start()]
-        text.append(before)
-        out_len += len(before)
-        spans.add((out_len, out_len + len(m.group(1)), m.group(2)))
-        text.append(m.group(1))
-        out_len += len(m.group(1))
-        pos = m.end()
-    text.append(line[pos:])
-    return "".join(text), spans
+    """Plain text and gold spans of one ``[[text|LABEL]]`` line (the corpus's own parser)."""
+    text, spans = parse_marked(line)
+    return text, set(spans)
 
 
 def load_gold(path: Path = GOLD) -> Gold:
