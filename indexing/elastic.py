@@ -56,13 +56,14 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
-from indexing.abbrev import doc_type_name, expand_query
+from indexing.abbrev import expand_query
 from indexing.folding import fold_text
+from indexing.fields import facet_key, keyed_filters, normalized_fields
 from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
 from indexing.query import SORTS, ParsedQuery, Term, checked_query, parse_query
 from indexing.snippets import document_hits
 from kholuu.errors import SearchError
-from kholuu.textnorm import exact_form, folded_form, has_diacritics, is_normalized, normalize
+from kholuu.textnorm import normalize
 
 if TYPE_CHECKING:
     from kholuu.settings import Settings
@@ -175,38 +176,27 @@ def _forms(text: str) -> tuple[str, str]:
     return " ".join(map(_EXACT_CHUNKS.__getitem__, chunks)), " ".join(map(_FOLDED_CHUNKS.__getitem__, chunks))
 
 
-def _key(value: str | None) -> tuple[str | None, str | None]:
-    if not value:
-        return None, None
-    return exact_form(value).strip(), folded_form(value).strip()
-
-
 def to_source(doc: IndexDocument) -> dict[str, Any]:
     """The Elasticsearch source of one document, every form precomputed."""
-    subject = normalize(doc.subject) if doc.subject else None
-    number = normalize(doc.number_symbol) if doc.number_symbol else None
-    issuer = normalize(doc.issuer) if doc.issuer else None
-    signer = normalize(doc.signer_name) if doc.signer_name else None
-    doc_type = normalize(doc.doc_type) if doc.doc_type else None
-    meta_exact, meta_folded = _forms("\n".join(v for v in (subject, number, issuer, signer) if v))
+    f = normalized_fields(doc)
+    subject, number, issuer, signer, doc_type = f.subject, f.number_symbol, f.issuer, f.signer_name, f.doc_type
+    meta_exact, meta_folded = _forms("\n".join(v for v in f.meta if v))
     entities: dict[str, list[str]] = {"PER": [], "ORG": [], "LOC": []}
-    pairs = sorted({(label, normalize(value).strip()) for label, value in doc.entities if value and value.strip()})
+    pairs = f.entities
     for label, value in pairs:
         if label in entities:
             entities[label].append(value)
-    ordered = sorted(doc.pages, key=lambda p: p.page_no)
-    # page texts come normalized from the catalog: checked cheaply, normalized only if not
-    texts = [t if is_normalized(t) else normalize(t) for t in (p.text or "" for p in ordered)]
+    ordered, texts = f.pages, f.texts
     # the pages joined, as the embedded index does: a phrase may run over a page break
     body_exact, body_folded = _forms("\n".join(texts))
-    tkey, tfold = _key(doc_type)
-    ikey, ifold = _key(issuer)
+    tkey, tfold = facet_key(doc_type)
+    ikey, ifold = facet_key(issuer)
     return {
         "doc_id": doc.id, "fonds": doc.fonds, "fonds_name": doc.fonds_name or "",
         "register": doc.register, "file_number": doc.file_number,
         "doc_type": doc_type, "doc_type_key": tkey, "doc_type_fold": tfold,
         "number_symbol": number, "issuer": issuer, "issuer_key": ikey, "issuer_fold": ifold,
-        "place": normalize(doc.place) if doc.place else None,
+        "place": f.place,
         "issued_date": doc.issued_date.isoformat() if doc.issued_date else None,
         "year": doc.year, "subject": subject, "signer_name": signer, "access_mode": doc.access_mode,
         "entities": [f"{label}:{value}" for label, value in pairs], **entities,
@@ -322,13 +312,7 @@ def build_filters(query: SearchQuery) -> list[dict]:
                               ("file_number", query.file_number)):
         if value and value.strip():
             filters.append({"term": {field_name: value.strip()}})
-    for field_name, value in (("doc_type", doc_type_name(query.doc_type) if query.doc_type else None),
-                              ("issuer", query.issuer)):
-        if value and value.strip():
-            if has_diacritics(normalize(value)):
-                filters.append({"term": {f"{field_name}_key": exact_form(value).strip()}})
-            else:
-                filters.append({"term": {f"{field_name}_fold": folded_form(value).strip()}})
+    filters.extend({"term": {field_name: key}} for field_name, key in keyed_filters(query))
     if query.year_from is not None or query.year_to is not None:
         rng: dict[str, int] = {}
         if query.year_from is not None:

@@ -49,14 +49,15 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from indexing.abbrev import doc_type_name, expand_query
+from indexing.abbrev import expand_query
+from indexing.fields import facet_key, keyed_filters, normalized_fields
 from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
 from indexing.folding import fold_text
 from indexing.fts import exact_expression, match_expression, phrase_expression
 from indexing.query import ParsedQuery, checked_query, parse_query
 from indexing.snippets import document_hits
 from kholuu.errors import QuerySyntaxError, SearchError
-from kholuu.textnorm import exact_form, folded_form, has_diacritics, normalize
+from kholuu.textnorm import normalize
 
 FORMAT_VERSION = "2"
 MAX_LIMIT = 1000
@@ -112,12 +113,6 @@ def _fts_values(pages: Sequence[str], meta: Sequence[str | None]) -> tuple[str, 
     body = "\n".join(pages)
     head = "\n".join(m for m in meta if m)
     return body.lower(), fold_text(body).lower(), head.lower(), fold_text(head).lower()
-
-
-def _key(value: str | None) -> tuple[str | None, str | None]:
-    if not value:
-        return None, None
-    return exact_form(value).strip(), folded_form(value).strip()
 
 
 # -- in-memory columns ---------------------------------------------------------
@@ -227,13 +222,8 @@ class _Columns:
         m = visible
         if q.fonds:
             m &= self._eq("fonds", q.fonds.strip())
-        for column, value in (("doc_type", doc_type_name(q.doc_type) if q.doc_type else None),
-                              ("issuer", q.issuer)):
-            if value and value.strip():
-                if has_diacritics(normalize(value)):
-                    m &= self._eq(f"{column}_key", exact_form(value).strip())
-                else:
-                    m &= self._eq(f"{column}_fold", folded_form(value).strip())
+        for column, key in keyed_filters(q):
+            m &= self._eq(column, key)
         if q.year_from is not None:
             m &= (self.year >= int(q.year_from)) & (self.year >= 0)
         if q.year_to is not None:
@@ -413,29 +403,24 @@ class EmbeddedBackend:
         conn.execute("DELETE FROM doc WHERE id = ?", (doc_id,))
 
     def _insert(self, conn: sqlite3.Connection, d: IndexDocument) -> None:
-        subject = normalize(d.subject) if d.subject else None
-        number = normalize(d.number_symbol) if d.number_symbol else None
-        issuer = normalize(d.issuer) if d.issuer else None
-        signer = normalize(d.signer_name) if d.signer_name else None
-        doc_type = normalize(d.doc_type) if d.doc_type else None
-        pages = sorted(d.pages, key=lambda p: p.page_no)
-        texts = [normalize(p.text or "") for p in pages]
-        tkey, tfold = _key(doc_type)
-        ikey, ifold = _key(issuer)
+        f = normalized_fields(d)
+        subject, number, issuer, signer, doc_type = f.subject, f.number_symbol, f.issuer, f.signer_name, f.doc_type
+        pages, texts = f.pages, f.texts
+        tkey, tfold = facet_key(doc_type)
+        ikey, ifold = facet_key(issuer)
         conn.execute(
             "INSERT INTO doc(id, fonds, fonds_name, register, file_number, doc_type, doc_type_key, doc_type_fold,"
             " number_symbol, issuer, issuer_key, issuer_fold, place, issued_date, year, subject, signer_name,"
             " access_mode) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (d.id, d.fonds, d.fonds_name or "", d.register, d.file_number, doc_type, tkey, tfold, number,
-             issuer, ikey, ifold, normalize(d.place) if d.place else None,
+             issuer, ikey, ifold, f.place,
              d.issued_date.isoformat() if d.issued_date else None, d.year, subject, signer, d.access_mode))
         conn.executemany("INSERT INTO page(doc_id, page_no, page_id, text) VALUES (?,?,?,?)",
                          [(d.id, p.page_no, p.page_id, t) for p, t in zip(pages, texts)])
         conn.executemany("INSERT INTO entity(doc_id, label, canonical) VALUES (?,?,?)",
-                         sorted({(d.id, label, normalize(value).strip()) for label, value in d.entities
-                                 if value and value.strip()}))
+                         [(d.id, label, value) for label, value in f.entities])
         conn.execute("INSERT INTO doc_fts(rowid, exact, folded, meta_exact, meta_folded) VALUES (?,?,?,?,?)",
-                     (d.id, *_fts_values(texts, (subject, number, issuer, signer))))
+                     (d.id, *_fts_values(texts, f.meta)))
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
@@ -534,15 +519,9 @@ class EmbeddedBackend:
         if q.fonds:
             where.append("d.fonds = ?")
             params.append(q.fonds.strip())
-        for column, value in (("doc_type", doc_type_name(q.doc_type) if q.doc_type else None),
-                              ("issuer", q.issuer)):
-            if value and value.strip():
-                if has_diacritics(normalize(value)):
-                    where.append(f"d.{column}_key = ?")
-                    params.append(exact_form(value).strip())
-                else:
-                    where.append(f"d.{column}_fold = ?")
-                    params.append(folded_form(value).strip())
+        for column, key in keyed_filters(q):
+            where.append(f"d.{column} = ?")   # column names from keyed_filters, never from the user
+            params.append(key)
         if q.year_from is not None:
             where.append("d.year >= ?")
             params.append(int(q.year_from))

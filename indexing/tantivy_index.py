@@ -54,13 +54,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from indexing.abbrev import doc_type_name
+from indexing.fields import facet_key, keyed_filters, normalized_fields
 from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
 from indexing.folding import fold_text
 from indexing.query import ParsedQuery, Term, checked_query
 from indexing.snippets import document_hits
 from kholuu.errors import SearchError
-from kholuu.textnorm import exact_form, folded_form, has_diacritics, normalize
+from kholuu.textnorm import exact_form, normalize
 
 FORMAT_VERSION = "4"       # 3: fonds, type and issuer keys fast (exact facets); 4: folded without positions
 MAX_LIMIT = 1000
@@ -146,12 +146,6 @@ def _pairs(tokens: Sequence[str]) -> list[str]:
     return list(map("_".join, zip(tokens, tokens[1:])))
 
 
-def _key(value: str | None) -> tuple[str | None, str | None]:
-    if not value:
-        return None, None
-    return exact_form(value).strip(), folded_form(value).strip()
-
-
 def _sort_keys(doc_id: int, issued: date | None) -> tuple[int, int]:
     """Ascending keys for date_asc and date_desc: undated last either way, id last."""
     day = issued.toordinal() if issued else 0
@@ -160,16 +154,12 @@ def _sort_keys(doc_id: int, issued: date | None) -> tuple[int, int]:
 
 
 def _tantivy_document(d: IndexDocument) -> Any:
-    """One tantivy document; every text through ``textnorm.normalize``."""
+    """One tantivy document from the normalized fields (``indexing.fields``)."""
     t = _tantivy()
-    subject = normalize(d.subject) if d.subject else None
-    number = normalize(d.number_symbol) if d.number_symbol else None
-    issuer = normalize(d.issuer) if d.issuer else None
-    signer = normalize(d.signer_name) if d.signer_name else None
-    doc_type = normalize(d.doc_type) if d.doc_type else None
-    pages = sorted(d.pages, key=lambda p: p.page_no)
-    texts = [normalize(p.text or "") for p in pages]
-    head = "\n".join(m for m in (subject, number, issuer, signer) if m)
+    f = normalized_fields(d)
+    subject, number, issuer, doc_type = f.subject, f.number_symbol, f.issuer, f.doc_type
+    pages, texts = f.pages, f.texts
+    head = "\n".join(m for m in f.meta if m)
     tokens = _tokens(head + "\n" + "\n".join(texts))
     folded = _fold_tokens(tokens)   # one character for one: tokens stay aligned
     doc = t.Document()
@@ -183,7 +173,7 @@ def _tantivy_document(d: IndexDocument) -> Any:
     doc.add_text("fonds_f", f"{d.fonds}{_SEP}{d.fonds_name or ''}")
     doc.add_text("access", d.access_mode)
     for prefix, value in (("doc_type", doc_type), ("issuer", issuer)):
-        key, fold = _key(value)
+        key, fold = facet_key(value)
         if key:
             doc.add_text(f"{prefix}_key", key)
             doc.add_text(f"{prefix}_fold", fold)
@@ -192,8 +182,7 @@ def _tantivy_document(d: IndexDocument) -> Any:
         doc.add_text("register", d.register.strip())
     if d.file_number:
         doc.add_text("file_number", d.file_number.strip())
-    for label, value in sorted({(label, normalize(value).strip()) for label, value in d.entities
-                                if value and value.strip()}):
+    for label, value in f.entities:
         doc.add_text("entity", f"{label}{_SEP}{value}")
         if label in ENTITY_FACETS.values():
             doc.add_text(f"ent_{label}", value)
@@ -292,13 +281,7 @@ class _Queries:
         parts = [self._any(visible)]
         if q.fonds:
             parts.append(self._terms("fonds", [q.fonds.strip()]))
-        for column, value in (("doc_type", doc_type_name(q.doc_type) if q.doc_type else None),
-                              ("issuer", q.issuer)):
-            if value and value.strip():
-                if has_diacritics(normalize(value)):
-                    parts.append(self._terms(f"{column}_key", [exact_form(value).strip()]))
-                else:
-                    parts.append(self._terms(f"{column}_fold", [folded_form(value).strip()]))
+        parts.extend(self._terms(field, [key]) for field, key in keyed_filters(q))
         if q.year_from is not None or q.year_to is not None:
             parts.append(self.t.Query.range_query(
                 self.schema, "year", self.t.FieldType.Integer,

@@ -1,0 +1,71 @@
+"""The normalized fields of one ``IndexDocument``, computed once for every backend.
+
+Every backend indexes the same normalized values (header fields, page texts in
+page order, distinct entity names) and keys its facets the same way; one
+function here keeps the three from drifting apart. Page texts come normalized
+from the catalog, so they are checked cheaply (``is_normalized``) and
+normalized only when the check fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from indexing.abbrev import doc_type_name
+from indexing.base import IndexDocument, IndexPage, SearchQuery
+from kholuu.textnorm import exact_form, folded_form, has_diacritics, is_normalized, normalize
+
+
+@dataclass(frozen=True)
+class NormalizedFields:
+    doc_type: str | None
+    number_symbol: str | None
+    subject: str | None
+    issuer: str | None
+    signer_name: str | None
+    place: str | None
+    pages: list[IndexPage]                # in page order
+    texts: list[str]                      # the pages' normalized texts, same order
+    entities: list[tuple[str, str]]       # distinct (label, normalized name), sorted
+
+    @property
+    def meta(self) -> tuple[str | None, str | None, str | None, str | None]:
+        """The header fields searched beside the body: subject, number, issuer, signer."""
+        return self.subject, self.number_symbol, self.issuer, self.signer_name
+
+
+def _opt(value: str | None) -> str | None:
+    return normalize(value) if value else None
+
+
+def normalized_fields(d: IndexDocument) -> NormalizedFields:
+    pages = sorted(d.pages, key=lambda p: p.page_no)
+    texts = [t if is_normalized(t) else normalize(t) for t in (p.text or "" for p in pages)]
+    entities = sorted({(label, normalize(value).strip()) for label, value in d.entities if value and value.strip()})
+    return NormalizedFields(_opt(d.doc_type), _opt(d.number_symbol), _opt(d.subject), _opt(d.issuer),
+                            _opt(d.signer_name), _opt(d.place), pages, texts, entities)
+
+
+def facet_key(value: str | None) -> tuple[str | None, str | None]:
+    """(exact, folded) key of a facet value such as a document type or an issuer."""
+    if not value:
+        return None, None
+    return exact_form(value).strip(), folded_form(value).strip()
+
+
+def keyed_filters(query: SearchQuery) -> list[tuple[str, str]]:
+    """(field, key) for the query's document-type and issuer filters, as every backend applies them.
+
+    A value typed with diacritics matches the exact key (``doc_type_key``,
+    ``issuer_key``); one without matches every spelling through the folded key
+    (``doc_type_fold``, ``issuer_fold``).
+    """
+    out: list[tuple[str, str]] = []
+    for column, value in (("doc_type", doc_type_name(query.doc_type) if query.doc_type else None),
+                          ("issuer", query.issuer)):
+        if value and value.strip():
+            if has_diacritics(normalize(value)):
+                out.append((f"{column}_key", exact_form(value).strip()))
+            else:
+                out.append((f"{column}_fold", folded_form(value).strip()))
+    return out
