@@ -79,6 +79,18 @@ def topics() -> list[list[str]]:
     return out
 
 
+class CountedCorpus:
+    """``corpus(...)`` as an iterable that counts the pages it has handed out."""
+
+    def __init__(self, n_docs: int, pages_per_doc: int, seed: int):
+        self.args, self.pages = (n_docs, pages_per_doc, seed), 0
+
+    def __iter__(self) -> Iterator[IndexDocument]:
+        for d in corpus(*self.args):
+            self.pages += len(d.pages)
+            yield d
+
+
 def corpus(n_docs: int, pages_per_doc: int, seed: int) -> Iterator[IndexDocument]:
     """Documents on one topic each (most sentences from one sample document, a few
     from others), with names, places and numbers varied so texts differ."""
@@ -228,17 +240,11 @@ def embedded_side_by_side(args: argparse.Namespace, folder: Path) -> dict:
                 r.update(documents=existing, reused_index=True)
             else:
                 backend.clear()
-                pages = 0
-
-                def counted() -> Iterator[IndexDocument]:
-                    nonlocal pages
-                    for d in corpus(args.docs, args.pages, args.seed):
-                        pages += len(d.pages)
-                        yield d
-
+                docs = CountedCorpus(args.docs, args.pages, args.seed)
                 started, cpu_started = time.perf_counter(), time.process_time()
-                n = backend.index(counted())
+                n = backend.index(iter(docs))
                 wall, cpu = max(time.perf_counter() - started, 1e-9), time.process_time() - cpu_started
+                pages = docs.pages
                 r.update(documents=n, pages=pages, reused_index=False, index_seconds=round(wall, 1),
                          docs_per_s=round(n / wall, 1), docs_per_cpu_s=round(n / max(cpu, 1e-9), 1),
                          load_average_indexing=round(os.getloadavg()[0], 1))
@@ -291,18 +297,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kholuu-bench-") as tmp:
         folder = args.dir or Path(tmp)
         backend = open_bench_backend(folder, args.elasticsearch, keep=args.reuse, embedded=args.embedded)
-        pages = 0
-
-        def counted() -> Iterator[IndexDocument]:
-            nonlocal pages
-            for d in corpus(args.docs, args.pages, args.seed):
-                pages += len(d.pages)
-                yield d
-
+        docs = CountedCorpus(args.docs, args.pages, args.seed)
         started, cpu_started = time.perf_counter(), time.process_time()
-        n = backend.index(counted()) if not args.reuse else backend.count()
+        n = backend.index(iter(docs)) if not args.reuse else backend.count()
         index_s = max(time.perf_counter() - started, 1e-9)
         index_cpu_s = time.process_time() - cpu_started
+        pages = docs.pages
         size = index_bytes(backend, folder)
         result = {
             "backend": backend.name, "documents": n, "pages": pages, "reused_index": args.reuse,

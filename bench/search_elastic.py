@@ -30,15 +30,15 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from search import QUERY_MIX, corpus, percentile  # noqa: E402
+from search import QUERY_MIX, CountedCorpus, percentile  # noqa: E402
 
-from indexing.base import IndexDocument, SearchQuery  # noqa: E402
+from indexing.base import SearchQuery  # noqa: E402
 
 
 class _TookRecorder:
@@ -157,17 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.reuse:
             result.update(documents=backend.count(), reused_index=True)
         else:
-            pages = 0
-
-            def counted() -> Iterator[IndexDocument]:
-                nonlocal pages
-                for d in corpus(args.docs, args.pages, args.seed):
-                    pages += len(d.pages)
-                    yield d
-
+            docs = CountedCorpus(args.docs, args.pages, args.seed)
             es_cpu, cpu, child = _node_cpu_s(rec), time.process_time(), _children_cpu_s()
             started = time.perf_counter()
-            n = backend.rebuild(counted())
+            n = backend.rebuild(iter(docs))
+            pages = docs.pages
             wall = max(time.perf_counter() - started, 1e-9)
             es_cpu, cpu, child = _node_cpu_s(rec) - es_cpu, time.process_time() - cpu, _children_cpu_s() - child
             result.update(documents=n, pages=pages, reused_index=False, index_seconds=round(wall, 1),
