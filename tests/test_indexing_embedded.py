@@ -214,6 +214,22 @@ def test_sorting_and_paging(backend):
     assert page2 == asc[2:4]
 
 
+def assert_paging_is_stable(b: SearchBackend) -> None:
+    """Pages (offset/limit) concatenate to the full ordered list, in every order."""
+    for sort in ("relevance", "date_asc", "date_desc"):
+        full = run(b, "nông", sort=sort, access_modes=ALL)
+        paged = [i for off in range(0, full.total, 2)
+                 for i in ids(run(b, "nông", sort=sort, access_modes=ALL, offset=off, limit=2))]
+        assert full.total >= 4 and paged == ids(full), sort
+    dated = ids(run(b, "nông", sort="date_desc", access_modes=ALL))
+    assert dated[-1] == 9       # undated last
+    assert dated[:2] == [7, 1]   # 2022, then 2021
+
+
+def test_paging_through_results_is_stable(backend):
+    assert_paging_is_stable(backend)
+
+
 def test_date_sort_breaks_ties_by_relevance(backend):
     """Same day: the exact-accent match ("mã") before the accent-free one ("ma"),
     whichever way the dates run (the id alone would put 40 first)."""
@@ -407,19 +423,12 @@ def test_embedded_search_sees_documents_another_connection_wrote(tmp_path: Path)
 
 
 def test_embedded_paging_through_broad_results_is_stable(tmp_path: Path):
-    """Pages (offset/limit, partial sort) concatenate to the full ordered list."""
+    """The same with FTS5's partial sort forced on every query (``rank_limit=1``)."""
     from indexing.embedded import EmbeddedBackend
 
     b = EmbeddedBackend(tmp_path / "paging.sqlite", rank_limit=1)
     try:
         b.index(CORPUS)
-        for sort in ("relevance", "date_asc", "date_desc"):
-            full = run(b, "nông", sort=sort, access_modes=ALL)
-            paged = [i for off in range(0, full.total, 2)
-                     for i in ids(run(b, "nông", sort=sort, access_modes=ALL, offset=off, limit=2))]
-            assert full.total >= 4 and paged == ids(full), sort
-        dated = ids(run(b, "nông", sort="date_desc", access_modes=ALL))
-        assert dated[-1] == 9       # undated last
-        assert dated[:2] == [7, 1]   # 2022, then 2021
+        assert_paging_is_stable(b)
     finally:
         b.close()
