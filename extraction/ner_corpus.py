@@ -28,6 +28,7 @@ from __future__ import annotations
 import random
 import re
 from pathlib import Path
+from typing import Callable
 
 from extraction.entities import DATA_DIR, gazetteers
 from kholuu.textnorm import normalize
@@ -300,32 +301,27 @@ def _org(rng: random.Random) -> str:
     return alias
 
 
+_SLOTS: dict[str, tuple[str | None, Callable[[random.Random], str]]] = {
+    # slot: (label, or None for plain text; what fills it)
+    "PER": ("PER", _person),
+    "ORG": ("ORG", _org),
+    "ORG_CAPS": ("ORG", lambda rng: _org(rng).upper()),
+    "LOC": ("LOC", _loc),
+    "LOC_CAPS": ("LOC", lambda rng: _place_name(rng).upper()),
+    "LOC_CAPS2": ("LOC", lambda rng: _loc(rng).upper()),
+    "PLACE": ("LOC", _place_name),
+    "DATE": ("DATE", _date),
+    "DATE_CAPS": ("DATE", lambda rng: _date(rng, numeric=False).upper()),
+    "DATE_NUM": ("DATE", lambda rng: _date(rng, numeric=True)),
+    "ORG_SHORT": (None, lambda rng: rng.choice(["TH", "QLGT", "CN", "KHTC", "VPTU", "XD"])),
+}
+
+
 def _fill(template: str, rng: random.Random) -> str:
     def sub(m: re.Match[str]) -> str:
-        slot = m.group(1)
-        if slot == "PER":
-            return f"[[{_person(rng)}|PER]]"
-        if slot == "ORG":
-            return f"[[{_org(rng)}|ORG]]"
-        if slot == "ORG_CAPS":
-            return f"[[{_org(rng).upper()}|ORG]]"
-        if slot == "LOC":
-            return f"[[{_loc(rng)}|LOC]]"
-        if slot == "LOC_CAPS":
-            return f"[[{_place_name(rng).upper()}|LOC]]"
-        if slot == "PLACE":
-            return f"[[{_place_name(rng)}|LOC]]"
-        if slot == "DATE":
-            return f"[[{_date(rng)}|DATE]]"
-        if slot == "DATE_CAPS":
-            return f"[[{_date(rng, numeric=False).upper()}|DATE]]"
-        if slot == "LOC_CAPS2":
-            return f"[[{_loc(rng).upper()}|LOC]]"
-        if slot == "ORG_SHORT":
-            return rng.choice(["TH", "QLGT", "CN", "KHTC", "VPTU", "XD"])
-        if slot == "DATE_NUM":
-            return f"[[{_date(rng, numeric=True)}|DATE]]"
-        raise KeyError(slot)
+        label, make = _SLOTS[m.group(1)]
+        text = make(rng)
+        return f"[[{text}|{label}]]" if label else text
 
     return re.sub(r"\{(\w+)\}", sub, template)
 
