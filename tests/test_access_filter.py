@@ -149,11 +149,17 @@ def _check(backend, f: AccessFilter) -> None:
     assert people == {f"Người {m}" for d, _, m in CORPUS_DOCS if d in want}
 
 
-@pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory):
-    from indexing.embedded import EmbeddedBackend
+@pytest.fixture(scope="module", params=["tantivy", "fts5"])
+def embedded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """The embedded backends: tantivy (the default) and the FTS5 benchmark baseline."""
+    if request.param == "tantivy":
+        from indexing.tantivy_index import TantivyBackend
 
-    b = EmbeddedBackend(tmp_path_factory.mktemp("acc") / "search.sqlite")
+        b = TantivyBackend(tmp_path_factory.mktemp("acc") / "tantivy")
+    else:
+        from indexing.embedded import EmbeddedBackend
+
+        b = EmbeddedBackend(tmp_path_factory.mktemp("acc") / "search.sqlite")
     b.index(_index_docs())
     yield b
     b.close()
