@@ -47,6 +47,11 @@ def can_edit(user: User) -> bool:
     return not user.is_anonymous and user.role in EDITOR_ROLES
 
 
+def uid(user: User) -> int:
+    """The owner key of a user's collections (anonymous users own none: 0)."""
+    return int(user.id or 0)
+
+
 @dataclass
 class Entry:
     """One visible document of a collection, in the collection's order."""
@@ -81,15 +86,14 @@ class Collections:
         self.store, self.repo = store, repo
 
     def summaries(self, user: User, access: AccessFilter) -> list[CollectionSummary]:
-        uid = int(user.id or 0)
-        infos = self.store.owned(uid)
-        counts = self.store.visible_counts(uid, visible(access)) if infos else {}
+        infos = self.store.owned(uid(user))
+        counts = self.store.visible_counts(uid(user), visible(access)) if infos else {}
         return [CollectionSummary(info=i, count=counts.get(i.id, 0)) for i in infos]
 
     def entries(self, user: User, access: AccessFilter, collection_id: int) -> list[Entry]:
         """The visible documents of the caller's collection, in order."""
         out = []
-        rows = self.store.visible_items(int(user.id or 0), collection_id, visible(access))
+        rows = self.store.visible_items(uid(user), collection_id, visible(access))
         for n, (note, d) in enumerate(rows, 1):
             f = d.archive_file
             title = doc_title(d.doc_type, d.number_symbol, d.id)
@@ -165,13 +169,13 @@ def install(app: FastAPI, state: Any, *, render: Callable[..., HTMLResponse],
 
     def my_collections(user: User) -> list[stored.CollectionInfo]:
         """For the "Thêm vào tập" forms on the document and result pages (a template global)."""
-        return cols.store.owned(int(user.id or 0)) if can_edit(user) else []
+        return cols.store.owned(uid(user)) if can_edit(user) else []
 
     def collections_with(user: User, document_id: int) -> list[stored.CollectionInfo]:
         """The caller's collections already holding a document (shown next to the add form)."""
         if not can_edit(user):
             return []
-        held = set(cols.store.containing(int(user.id or 0), document_id))
+        held = set(cols.store.containing(uid(user), document_id))
         return [c for c in my_collections(user) if c.id in held]
 
     state.templates.globals.update(my_collections=my_collections, can_edit_collections=can_edit,
@@ -184,7 +188,7 @@ def install(app: FastAPI, state: Any, *, render: Callable[..., HTMLResponse],
         return user
 
     def own(user: User, collection_id: int | None) -> stored.CollectionInfo:
-        info = cols.store.get(int(user.id or 0), collection_id) if collection_id is not None else None
+        info = cols.store.get(uid(user), collection_id) if collection_id is not None else None
         if info is None:
             raise not_found()
         return info
@@ -195,6 +199,23 @@ def install(app: FastAPI, state: Any, *, render: Callable[..., HTMLResponse],
     async def form_of(request: Request) -> tuple[User, dict[str, str]]:
         form = await checked_form(request)       # CSRF first, for everyone
         return editor(request), form
+
+    async def edit_of(request: Request) -> tuple[User, stored.CollectionInfo, dict[str, str]]:
+        """The checked form of a change to one of the caller's collections (field ``collection``)."""
+        user, form = await form_of(request)
+        return user, own(user, _int(form.get("collection"))), form
+
+    def visible_ids(request: Request, user: User, info: stored.CollectionInfo) -> list[int]:
+        """Document ids of a collection in order, only those the caller may still see."""
+        return [e.doc.id for e in cols.entries(user, access_for(request), info.id)]
+
+    def create(user: User, title: str | None) -> int:
+        """A new collection; an empty or invalid title becomes "Tập văn kiện ngày <today>"."""
+        fallback = f"Tập văn kiện ngày {date.today().strftime('%d/%m/%Y')}"
+        try:
+            return cols.store.create(uid(user), title or fallback)
+        except CatalogError:
+            return cols.store.create(uid(user), fallback)
 
     # -- pages ---------------------------------------------------------------
     @app.get("/collections", response_class=HTMLResponse, include_in_schema=False)
@@ -214,27 +235,21 @@ def install(app: FastAPI, state: Any, *, render: Callable[..., HTMLResponse],
     @app.post("/collections/create", include_in_schema=False)
     async def collection_create(request: Request) -> Response:
         user, form = await form_of(request)
-        try:
-            cid = cols.store.create(int(user.id or 0), form.get("title") or "")
-        except CatalogError:
-            cid = cols.store.create(int(user.id or 0), f"Tập văn kiện ngày {date.today().strftime('%d/%m/%Y')}")
-        return back_to(cid)
+        return back_to(create(user, form.get("title")))
 
     @app.post("/collections/rename", include_in_schema=False)
     async def collection_rename(request: Request) -> Response:
-        user, form = await form_of(request)
-        info = own(user, _int(form.get("collection")))
+        user, info, form = await edit_of(request)
         try:
-            cols.store.rename(int(user.id or 0), info.id, form.get("title") or "")
+            cols.store.rename(uid(user), info.id, form.get("title") or "")
         except CatalogError:
             pass                            # an empty title keeps the old one
         return back_to(info.id)
 
     @app.post("/collections/delete", include_in_schema=False)
     async def collection_delete(request: Request) -> Response:
-        user, form = await form_of(request)
-        info = own(user, _int(form.get("collection")))
-        cols.store.delete(int(user.id or 0), info.id)
+        user, info, _ = await edit_of(request)
+        cols.store.delete(uid(user), info.id)
         return RedirectResponse("/collections", status_code=303)
 
     @app.post("/collections/add", include_in_schema=False)
@@ -245,16 +260,11 @@ def install(app: FastAPI, state: Any, *, render: Callable[..., HTMLResponse],
         view = state.repo.document(access_for(request), doc_id) if doc_id is not None else None
         if view is None:
             raise not_found()
-        uid = int(user.id or 0)
         if (form.get("collection") or "") == "new":
-            title = form.get("title") or f"Tập văn kiện ngày {date.today().strftime('%d/%m/%Y')}"
-            try:
-                cid = cols.store.create(uid, title)
-            except CatalogError:
-                cid = cols.store.create(uid, f"Tập văn kiện ngày {date.today().strftime('%d/%m/%Y')}")
+            cid = create(user, form.get("title"))
         else:
             cid = own(user, _int(form.get("collection"))).id
-        cols.store.add(uid, cid, view.doc.id)
+        cols.store.add(uid(user), cid, view.doc.id)
         nxt = form.get("next") or ""
         if nxt:
             return RedirectResponse(auth.safe_next(nxt), status_code=303)
@@ -262,49 +272,44 @@ def install(app: FastAPI, state: Any, *, render: Callable[..., HTMLResponse],
 
     @app.post("/collections/remove", include_in_schema=False)
     async def collection_remove(request: Request) -> Response:
-        user, form = await form_of(request)
-        info = own(user, _int(form.get("collection")))
-        cols.store.remove(int(user.id or 0), info.id, _int(form.get("document")) or 0)
+        user, info, form = await edit_of(request)
+        cols.store.remove(uid(user), info.id, _int(form.get("document")) or 0)
         return back_to(info.id)
 
     @app.post("/collections/move", include_in_schema=False)
     async def collection_move(request: Request) -> Response:
         """Move a document one place up or down among the documents the caller sees."""
-        user, form = await form_of(request)
-        info = own(user, _int(form.get("collection")))
+        user, info, form = await edit_of(request)
         doc_id = _int(form.get("document"))
-        ids = [e.doc.id for e in cols.entries(user, access_for(request), info.id)]
+        ids = visible_ids(request, user, info)
         if doc_id in ids:
             i = ids.index(doc_id)
             j = i - 1 if form.get("direction") == "up" else i + 1
             if 0 <= j < len(ids):
-                cols.store.swap(int(user.id or 0), info.id, ids[i], ids[j])
+                cols.store.swap(uid(user), info.id, ids[i], ids[j])
         return back_to(info.id, f"#item-{doc_id}")
 
     @app.post("/collections/reorder", include_in_schema=False)
     async def collection_reorder(request: Request) -> Response:
         """A whole new order (``order``: document ids, comma separated), e.g. after dragging."""
-        user, form = await form_of(request)
-        info = own(user, _int(form.get("collection")))
-        seen = {e.doc.id for e in cols.entries(user, access_for(request), info.id)}
+        user, info, form = await edit_of(request)
+        seen = set(visible_ids(request, user, info))
         wanted = [i for i in (_int(x) for x in (form.get("order") or "").split(",")) if i in seen]
-        cols.store.reorder(int(user.id or 0), info.id, wanted)
+        cols.store.reorder(uid(user), info.id, wanted)
         return back_to(info.id)
 
     @app.post("/collections/sort", include_in_schema=False)
     async def collection_sort(request: Request) -> Response:
-        user, form = await form_of(request)
-        info = own(user, _int(form.get("collection")))
-        cols.store.order_by_date(int(user.id or 0), info.id)
+        user, info, _ = await edit_of(request)
+        cols.store.order_by_date(uid(user), info.id)
         return back_to(info.id)
 
     @app.post("/collections/note", include_in_schema=False)
     async def collection_note(request: Request) -> Response:
-        user, form = await form_of(request)
-        info = own(user, _int(form.get("collection")))
+        user, info, form = await edit_of(request)
         doc_id = _int(form.get("document"))
-        if doc_id is not None and doc_id in {e.doc.id for e in cols.entries(user, access_for(request), info.id)}:
-            cols.store.set_note(int(user.id or 0), info.id, doc_id, form.get("note") or "")
+        if doc_id is not None and doc_id in visible_ids(request, user, info):
+            cols.store.set_note(uid(user), info.id, doc_id, form.get("note") or "")
         return back_to(info.id, f"#item-{doc_id}")
 
     # -- exports -------------------------------------------------------------

@@ -6,6 +6,7 @@ see now."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Iterator
 
 import pytest
@@ -180,3 +181,18 @@ def test_exports_are_written_to_the_audit_log(world: World) -> None:
     assert sorted(e.detail.split(",")[0] for e in entries) == ["csv", "json", "pdf"]
     assert all(e.actor == "btv" and str(world.doc("ct08")) in e.detail for e in entries)
     assert c.get(f"/collections/{cid}/export/docx-or-anything").status_code == 404
+
+
+def test_untitled_collections_are_named_by_date_and_a_blank_rename_keeps_the_title(world: World) -> None:
+    """An empty or blank title (create, add to a new collection, rename) never gives an unnamed collection."""
+    c = client_for(world, "btv")
+    named = f"Tập văn kiện ngày {date.today().strftime('%d/%m/%Y')}"
+    r = post(c, "/collections/create", title="   ")
+    cid = int(r.headers["location"].rsplit("/", 1)[1])
+    assert c.get(f"/api/collections/{cid}").json()["title"] == named
+    r = post(c, "/collections/add", collection="new", document=world.doc("ct08"))
+    new_id = int(r.headers["location"].rsplit("/", 1)[1])
+    data = c.get(f"/api/collections/{new_id}").json()
+    assert new_id != cid and data["title"] == named and data["count"] == 1
+    post(c, "/collections/rename", collection=new_id, title="  ")
+    assert c.get(f"/api/collections/{new_id}").json()["title"] == named
