@@ -125,6 +125,14 @@ class BatchSummary:
     message: str
 
 
+def _row(s: Session, table: type, row_id: int, what: str) -> Any:
+    """The row with this id, or a CatalogError naming what was asked for."""
+    row = s.get(table, row_id)
+    if row is None:
+        raise CatalogError(f"unknown {what} id {row_id}")
+    return row
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
@@ -267,9 +275,7 @@ class Catalog:
 
     def set_batch_state(self, batch_id: int, state: str, message: str = "") -> None:
         with self.session() as s:
-            row = s.get(BatchRow, batch_id)
-            if row is None:
-                raise CatalogError(f"unknown batch id {batch_id}")
+            row = _row(s, BatchRow, batch_id, "batch")
             row.state, row.message = state, message
 
     def list_batches(self) -> list[BatchSummary]:
@@ -307,9 +313,7 @@ class Catalog:
 
     def record_ocr(self, page_id: int, ocr: PageOCR) -> None:
         with self.session() as s:
-            row = s.get(PageRow, page_id)
-            if row is None:
-                raise CatalogError(f"unknown page id {page_id}")
+            row = _row(s, PageRow, page_id, "page")
             row.text = ocr.text
             row.confidence = ocr.confidence
             row.words = [w.to_dict() for w in ocr.words]
@@ -323,9 +327,7 @@ class Catalog:
 
     def record_page_error(self, page_id: int, error: str) -> None:
         with self.session() as s:
-            row = s.get(PageRow, page_id)
-            if row is None:
-                raise CatalogError(f"unknown page id {page_id}")
+            row = _row(s, PageRow, page_id, "page")
             row.status, row.error = "error", error
 
     def batch_pages(self, batch_id: int) -> list[PageRow]:
@@ -367,9 +369,7 @@ class Catalog:
         so nothing is duplicated and links to it stay valid.
         """
         with self.session() as s:
-            batch = s.get(BatchRow, batch_id)
-            if batch is None:
-                raise CatalogError(f"unknown batch id {batch_id}")
+            batch = _row(s, BatchRow, batch_id, "batch")
             row = s.scalar(select(DocumentRow).where(DocumentRow.batch_id == batch_id, DocumentRow.seq == seq))
             if row is None:
                 fonds = s.get(FondsRow, batch.fonds_id)
@@ -413,9 +413,7 @@ class Catalog:
                 if p.id not in page_ids:
                     p.document_id, p.page_in_document = None, None
             for i, pid in enumerate(page_ids, 1):
-                p = s.get(PageRow, pid)
-                if p is None:
-                    raise CatalogError(f"unknown page id {pid}")
+                p = _row(s, PageRow, pid, "page")
                 p.document_id, p.page_in_document = row.id, i
             return row.id
 
@@ -472,9 +470,7 @@ class Catalog:
 
     def set_document_pdf(self, document_id: int, pdf_path: str) -> None:
         with self.session() as s:
-            row = s.get(DocumentRow, document_id)
-            if row is None:
-                raise CatalogError(f"unknown document id {document_id}")
+            row = _row(s, DocumentRow, document_id, "document")
             row.pdf_path = pdf_path
 
     def mark_indexed(self, document_ids: Iterable[int]) -> None:
