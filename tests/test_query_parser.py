@@ -129,3 +129,17 @@ def test_fast_fold_equals_textnorm_fold(text):
     from kholuu.textnorm import fold
 
     assert fold_text(text) == fold(text)
+
+
+def test_fast_fold_agrees_on_every_code_point_of_its_array_and_beyond():
+    """The numpy table path (code points below its limit) and the translate path
+    (any higher one in the text, lone surrogates) both give ``fold``'s result."""
+    from indexing.folding import _ARRAY_LIMIT, fold_text
+    from kholuu.textnorm import fold
+
+    below = "".join(chr(c) for c in range(_ARRAY_LIMIT))   # one long text: the numpy path
+    assert fold_text(below) == fold(below)
+    assert fold_text("Đảng ủy") == "Dang uy"
+    for extra in ("\u4e2d", "\U0001d400", "\ud800", "\uac00"):   # CJK, math bold A, lone surrogate, Hangul
+        text = ("Nông thôn mới " + extra + " Thái Bình. ") * 10   # long enough for the numpy path
+        assert fold_text(text) == fold(text)
