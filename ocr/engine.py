@@ -116,17 +116,24 @@ def read_marks(rgb: np.ndarray, mask: np.ndarray, options: OcrOptions, what: Pat
     """
     import cv2
 
-    if mask is None or mask.sum() < 200:
+    if mask is None or np.count_nonzero(mask) < 200:
         return []
-    ink = np.where(mask, 0, 255).astype(np.uint8)
-    joined = cv2.dilate(mask.astype(np.uint8), np.ones((25, 25), np.uint8))
+    # Stamp ink covers a few percent of the page: join and label it inside its bounding box only
+    # (whole-page labelling cost ~60 ms a page). The box keeps a 12 px margin for the 25×25
+    # dilation, so the joined regions are the same, and starts on even pixels, so the labels
+    # (and the order of equal-area regions) are too.
+    bx, by, bw, bh = cv2.boundingRect(mask.view(np.uint8))
+    x0, y0 = max(0, bx - 12) & ~1, max(0, by - 12) & ~1
+    x1, y1 = min(mask.shape[1], bx + bw + 12), min(mask.shape[0], by + bh + 12)
+    joined = cv2.dilate(mask[y0:y1, x0:x1].view(np.uint8), np.ones((25, 25), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     crops = []
     for i in sorted(range(1, n), key=lambda i: -stats[i, cv2.CC_STAT_AREA])[:4]:
         x, y, w, h = (int(v) for v in stats[i, :4])
+        x, y = x + x0, y + y0
         if w < 40 or h < 20 or w < 1.4 * h or y > 0.45 * mask.shape[0]:
             continue  # marks are stamped under the number and date, in the upper part of the page
-        crop = _without_frame(ink[y:y + h, x:x + w])
+        crop = _without_frame(np.where(mask[y:y + h, x:x + w], np.uint8(0), np.uint8(255)))
         scale = min(1.0, 160 / crop.shape[0])
         if scale < 1.0:
             crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
