@@ -87,3 +87,59 @@ def test_searchable_pdf_passes_verapdf_as_pdfa_2b(tmp_path):
     lines = run.stdout.splitlines()
     assert f"PASS {out} 2b" in lines, run.stdout + run.stderr
     assert f"FAIL {plain} 2b" in lines, run.stdout + run.stderr
+
+
+def _blank_ocr(img) -> "PageOCR":
+    from kholuu.model import PageOCR
+
+    return PageOCR(source="doc", page=1, text="", confidence=0.0, words=[], width=img.width, height=img.height)
+
+
+def test_page_images_go_into_the_pdf_pixel_exact_and_pngs_without_recompression(tmp_path):
+    """Gray, RGB and 1-bit PNGs (what ocr.rasterize stores) and a TIFF come back from the PDF
+    pixel for pixel; a PNG's own compressed data is embedded as is (no decode, no re-encode)."""
+    import numpy as np
+    from PIL import Image
+
+    from ocr.pdf import png_as_pdf_image
+
+    rng = np.random.default_rng(5)
+    gray = Image.fromarray(rng.integers(0, 256, (120, 173), dtype=np.uint8), "L")
+    rgb = Image.fromarray(rng.integers(0, 256, (120, 173, 3), dtype=np.uint8), "RGB")
+    images = {"gray.png": gray, "rgb.png": rgb, "bits.png": gray.point(lambda v: 255 if v > 128 else 0).convert("1"),
+              "rgb.tif": rgb}
+    opts = OcrOptions(cache_dir=tmp_path / "cache", timeout_s=60)
+    for name, img in images.items():
+        path = tmp_path / name
+        img.save(path, dpi=(150, 150), **({"compression": "tiff_lzw"} if name.endswith(".tif") else {}))
+        out = write_searchable_pdf([(path, _blank_ocr(img))], tmp_path / f"{name}.pdf", opts)
+        with pikepdf.open(out) as pdf:
+            page = pdf.pages[0]
+            box = [float(v) for v in page.mediabox]
+            assert abs(box[2] - 173 / 150 * 72) < 0.01 and abs(box[3] - 120 / 150 * 72) < 0.01, name
+            (stream,) = page.Resources.XObject.values()
+            back = pikepdf.PdfImage(stream).as_pil_image()
+            assert np.array_equal(np.asarray(back.convert("RGB")), np.asarray(img.convert("RGB"))), name
+            if name.endswith(".png"):
+                assert stream.read_raw_bytes() == png_as_pdf_image(path.read_bytes(), 300).data, name
+
+
+def test_a_damaged_page_image_names_the_file_and_writes_nothing(tmp_path):
+    from PIL import Image
+
+    from ocr.errors import TruncatedImageError
+
+    path = tmp_path / "page.png"
+    Image.new("L", (200, 100), 255).save(path)
+    raw = bytearray(path.read_bytes())
+    raw[-20] ^= 0xFF                                   # inside the last IDAT: its CRC no longer matches
+    path.write_bytes(bytes(raw))
+    opts = OcrOptions(cache_dir=tmp_path / "cache", timeout_s=60)
+    out = tmp_path / "doc.pdf"
+    try:
+        write_searchable_pdf([(path, _blank_ocr(Image.new("L", (200, 100))))], out, opts)
+    except TruncatedImageError as exc:
+        assert str(path) in str(exc)
+    else:
+        raise AssertionError("a damaged page image was written into the PDF")
+    assert not out.exists() and not list(tmp_path.glob("*.part"))
