@@ -42,6 +42,21 @@ def test_png_is_stored_losslessly_by_pixel_hash_with_dpi(tmp_path, opts, page_im
     assert rasterize(src, tmp_path / "pages", opts)[0].sha256 == p.sha256
 
 
+def test_a_plain_png_is_kept_byte_for_byte_and_a_palette_png_is_converted(tmp_path, opts, page_image):
+    """A one-page gray/RGB PNG needs no re-compression: its bytes are copied. A palette PNG is
+    decoded to RGB and stored as a new PNG with the same pixels."""
+    src = tmp_path / "scan.png"
+    page_image.save(src, dpi=(200, 200), compress_level=1)    # not what the store would write
+    p = rasterize(src, tmp_path / "pages", opts)[0]
+    assert Path(p.image_path).read_bytes() == src.read_bytes()
+    palette = tmp_path / "palette.png"
+    page_image.convert("RGB").quantize(16).save(palette, dpi=(200, 200))
+    q = rasterize(palette, tmp_path / "pages", opts)[0]
+    with Image.open(q.image_path) as stored, Image.open(palette) as original:
+        assert stored.mode == "RGB" and round(stored.info["dpi"][0]) == 200
+        assert np.array_equal(np.asarray(stored), np.asarray(original.convert("RGB")))
+
+
 def test_type_is_sniffed_from_content_not_extension(tmp_path, opts, page_image):
     misnamed = tmp_path / "scan.pdf"
     page_image.save(misnamed, format="JPEG", quality=92)
