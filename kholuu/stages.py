@@ -171,15 +171,17 @@ def make_page_derivatives(batch_id: int, ctx: StageContext) -> int:
     Decoding a 300 dpi master costs about half a second; the web viewer would
     otherwise pay it on the first look at every page.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from kholuu.derivatives import make_derivatives
 
     cache = ctx.settings.cache_dir / "derivatives"
-    made = 0
-    for page in ctx.catalog.batch_pages(batch_id):
-        if page.image_path and page.status != "error":
-            make_derivatives(Path(page.image_path), cache)
-            made += 1
-    return made
+    masters = [Path(p.image_path) for p in ctx.catalog.batch_pages(batch_id) if p.image_path and p.status != "error"]
+    # Pillow decodes, resizes and encodes without holding the GIL, so threads use every core
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.settings.ocr_workers, len(masters)))) as pool:
+        for _ in pool.map(lambda master: make_derivatives(master, cache), masters):
+            pass
+    return len(masters)
 
 
 def _source_signature(path: Path) -> str:

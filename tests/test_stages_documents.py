@@ -64,3 +64,34 @@ def test_fewer_documents_on_rerun_leave_catalog_and_index(settings: Settings, tm
     assert _hits(settings, "trạm bơm") == [first.document_ids[1]]  # … and found in its new document
     assert [d.number_symbol for d in catalog.documents(batch_id)] == ["10-CT/TU", "11-TB/TU"]
     catalog.dispose()
+
+
+def test_page_derivatives_are_made_for_every_readable_page_on_all_workers(settings: Settings, tmp_path: Path) -> None:
+    """Every page that is not an error gets every reading size (threads, one per worker); a re-run makes nothing new."""
+    from dataclasses import replace
+
+    from PIL import Image
+
+    from kholuu.derivatives import ALLOWED_WIDTHS, make_derivatives
+
+    catalog = Catalog(settings.database_url)
+    catalog.ensure_fonds_loaded()
+    batch = catalog.create_batch("F01", str(tmp_path))
+    for seq in range(1, 6):
+        master = tmp_path / f"p{seq}.png"
+        Image.new("L", (1800 + seq, 2400), 255 - seq).save(master)
+        catalog.upsert_page(batch.id, seq, master.name, 1, image_path=str(master), status="new")
+    catalog.upsert_page(batch.id, 6, "bad.png", 1, image_path=str(tmp_path / "missing.png"), status="error")
+    ctx = stages.StageContext(settings=replace(settings, ocr_workers=2), catalog=catalog)
+    assert stages.make_page_derivatives(batch.id, ctx) == 5
+    cache = settings.cache_dir / "derivatives"
+    made = sorted(cache.rglob("*.jpg"))
+    assert len(made) == 5 * len(ALLOWED_WIDTHS)
+    for seq in range(1, 6):
+        paths = make_derivatives(tmp_path / f"p{seq}.png", cache)      # all present: nothing decoded again
+        assert set(paths) == set(ALLOWED_WIDTHS) and all(p.exists() for p in paths.values())
+        with Image.open(paths[320]) as small:
+            assert small.width == 320
+    mtimes = [p.stat().st_mtime_ns for p in made]
+    assert stages.make_page_derivatives(batch.id, ctx) == 5
+    assert [p.stat().st_mtime_ns for p in sorted(cache.rglob("*.jpg"))] == mtimes
