@@ -18,6 +18,7 @@ import hashlib
 import logging
 import shutil
 from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timezone
 from functools import lru_cache
@@ -118,23 +119,32 @@ def register_pages(batch_id: int, ctx: StageContext) -> PagesSummary:
     if layout.has_manifest and all(e.page is not None for e in layout.entries):
         summary.expected_pages = len(layout.entries)
     existing = {(p.source_path, p.source_page): p for p in ctx.catalog.batch_pages(batch_id)}
+    files = list(dict.fromkeys(e.file for e in layout.entries))
+    signatures = {f: _source_signature(folder / f) for f in files}
     rasterized: dict[str, list[Any] | KholuuError] = {}
-    signatures: dict[str, str] = {}
+    for f in files:
+        reused = _unchanged_pages(existing, f, signatures[f])
+        if reused is not None:
+            rasterized[f] = reused
+    todo = [f for f in files if f not in rasterized]
+
+    def read(file: str) -> list[Any] | KholuuError:
+        try:
+            return rasterize(folder / file, ctx.settings.pages_dir, options)
+        except KholuuError as exc:
+            return exc
+
+    # files in a thread pool: Pillow decodes and compresses without the GIL (pdftoppm is a
+    # process); the catalog, quarantine and progress stay in this thread
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.settings.ocr_workers, len(todo)))) as pool:
+        for i, (file, result) in enumerate(zip(todo, pool.map(read, todo)), 1):
+            ctx.progress(f"[{batch.key}] đọc tệp {i}/{len(todo)}: {file}")
+            rasterized[file] = result
+            if isinstance(result, KholuuError):
+                _quarantine(ctx, batch.key, folder / file, str(result))
     seq = 0
-    for i, entry in enumerate(layout.entries, 1):
+    for entry in layout.entries:
         source = folder / entry.file
-        if entry.file not in rasterized:
-            signatures[entry.file] = _source_signature(source)
-            reused = _unchanged_pages(existing, entry.file, signatures[entry.file])
-            if reused is not None:
-                rasterized[entry.file] = reused
-            else:
-                ctx.progress(f"[{batch.key}] đọc tệp {i}/{len(layout.entries)}: {entry.file}")
-                try:
-                    rasterized[entry.file] = rasterize(source, ctx.settings.pages_dir, options)
-                except KholuuError as exc:
-                    rasterized[entry.file] = exc
-                    _quarantine(ctx, batch.key, source, str(exc))
         result = rasterized[entry.file]
         if isinstance(result, KholuuError):
             if entry.page in (None, 1):
@@ -171,8 +181,6 @@ def make_page_derivatives(batch_id: int, ctx: StageContext) -> int:
     Decoding a 300 dpi master costs about half a second; the web viewer would
     otherwise pay it on the first look at every page.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from kholuu.derivatives import make_derivatives
 
     cache = ctx.settings.cache_dir / "derivatives"
