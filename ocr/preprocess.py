@@ -14,6 +14,7 @@ otherwise destroy the diacritics), illumination flattening and so on.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,9 +104,12 @@ def _score_points(ys: np.ndarray, xs: np.ndarray, angle: float) -> float:
     if len(ys) == 0:
         return 0.0
     a = np.deg2rad(angle)
-    proj = ys * np.float32(np.cos(a)) - xs * np.float32(np.sin(a))
-    hist = np.bincount((proj - proj.min()).astype(np.int32)).astype(np.float64)
-    return float(np.sum(np.diff(hist) ** 2))
+    proj = ys * np.float32(np.cos(a))
+    proj -= xs * np.float32(np.sin(a))
+    proj -= proj.min()
+    # integer counts: the sum of squares is exact (the float64 sum it replaces was exact too)
+    diff = np.diff(np.bincount(proj.astype(np.int32)))
+    return float(np.dot(diff, diff))
 
 
 def is_vertical(binary_small: np.ndarray) -> bool:
@@ -172,10 +176,7 @@ def measure(img: np.ndarray, dpi: int | None) -> ImageProperties:
     vertical = False
     effective = dpi
     if not blank:
-        # isolated specks: dark pixels with at most one dark neighbour (strokes have many)
-        dark = (gray < paper - max(25.0, contrast * 0.5)).astype(np.uint8)
-        neighbours = cv2.boxFilter(dark, cv2.CV_16U, (3, 3), normalize=False)
-        speckle = float(np.count_nonzero(dark & (neighbours <= 2))) / max(1, np.count_nonzero(dark))
+        speckle = _speckle(gray, paper - max(25.0, contrast * 0.5))
         vertical = is_vertical(binary_small)
         if effective is None or not 3.0 <= max(width, height) / effective <= 25.0:
             estimated = estimate_dpi(gray, vertical)
@@ -184,6 +185,17 @@ def measure(img: np.ndarray, dpi: int | None) -> ImageProperties:
     dark_edges, holes = _edge_properties(binary_small)
     return ImageProperties(width, height, dpi, effective, is_color, red_f, blue_f, ink, contrast,
                            unevenness, speckle, vertical, blank, dark_edges, holes, blue_cover)
+
+
+def _speckle(gray: np.ndarray, below: float) -> float:
+    """Share of the dark pixels (gray < ``below``) that are isolated specks: at most one dark
+    neighbour (strokes have many). Full resolution on purpose: specks are 1–2 px, a downscaled
+    copy averages them away. OpenCV 8-bit passes, no bool/16-bit temporaries (~6 ms, not ~10)."""
+    _, dark = cv2.threshold(gray, math.ceil(below) - 1, 1, cv2.THRESH_BINARY_INV)  # 1 where gray < below
+    dark_count = cv2.countNonZero(dark)
+    neighbours = cv2.boxFilter(dark, -1, (3, 3), normalize=False)  # itself included, at most 9
+    _, crowded = cv2.threshold(cv2.multiply(neighbours, dark), 2, 1, cv2.THRESH_BINARY)
+    return float(dark_count - cv2.countNonZero(crowded)) / max(1, dark_count)
 
 
 def _edge_properties(binary_small: np.ndarray) -> tuple[float, int]:
@@ -198,18 +210,16 @@ def _punch_holes(binary: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Round, solid dark blobs 4–9 mm across in the outer 15% of the page."""
     h, w = binary.shape
     px_per_mm = max(h, w) / 297.0
-    n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    holes = []
-    for i in range(1, n):
-        x, y, bw, bh, area = (int(v) for v in stats[i])
-        if not 4 * px_per_mm <= max(bw, bh) <= 9 * px_per_mm or not 0.8 <= bw / max(1, bh) <= 1.25:
-            continue
-        if area < 0.6 * bw * bh:
-            continue
-        cx, cy = x + bw / 2, y + bh / 2
-        if min(cx, w - cx) < 0.15 * w or min(cy, h - cy) < 0.15 * h:
-            holes.append((x, y, bw, bh))
-    return holes
+    _, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    # the tests over all components at once (a page has thousands: a Python loop cost ~5 ms)
+    x, y, bw, bh, area = (stats[1:, k].astype(np.float64) for k in range(5))
+    side = np.maximum(bw, bh)
+    aspect = bw / np.maximum(1.0, bh)
+    cx, cy = x + bw / 2, y + bh / 2
+    keep = ((4 * px_per_mm <= side) & (side <= 9 * px_per_mm) & (0.8 <= aspect) & (aspect <= 1.25)
+            & (area >= 0.6 * bw * bh)
+            & ((np.minimum(cx, w - cx) < 0.15 * w) | (np.minimum(cy, h - cy) < 0.15 * h)))
+    return [(int(a), int(b), int(c), int(d)) for a, b, c, d in stats[1:][keep, :4]]
 
 
 # ---------------------------------------------------------------- steps
