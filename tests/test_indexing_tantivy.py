@@ -328,3 +328,30 @@ def test_folded_tokens_match_folding_the_text_also_when_the_cache_is_renewed(mon
     for _ in range(3):
         assert ti._fold_tokens(tokens) == fold_text(" ".join(tokens)).split()
     assert ti._pairs(ti._fold_tokens(tokens))[:2] == ["ban_thuong", "thuong_vu"]
+
+
+def test_three_word_phrases_counted_faceted_and_excluded_through_triples_match_the_ranked_phrase(root: Path):
+    """Totals, facets, the phrase tier and exclusions find a three-word phrase by its
+    triple (no scoring); the ranked hits by the phrase of pairs. Both must agree, also
+    across a page break and never for the words apart or in another order."""
+    import indexing.tantivy_index as ti
+
+    assert ti._triples(["ban", "thuong", "vu", "tinh"]) == ["ban_thuong_vu", "thuong_vu_tinh"]
+    b = TantivyBackend(root)
+    try:
+        b.index([doc(1, ["Ban Thường vụ Tỉnh ủy họp."], fonds="01"),
+                 doc(2, ["Họp Ban Thường", "vụ Tỉnh ủy."], fonds="02"),          # across two pages: one token list
+                 doc(3, ["Ban Thường trực, vụ mùa."], fonds="03"),                # the words apart
+                 doc(4, ["Vụ Ban Thường."], fonds="04"),                          # another order
+                 doc(5, ["ban thuong vu khong dau"], fonds="05")])
+        for text in ('"Ban Thường vụ"', '"ban thuong vu"'):
+            r = run(b, text, facets=True)
+            assert sorted(ids(r)) == [1, 2, 5] and r.total == 3, text
+            assert sum(v.count for v in r.facets["fonds"]) == 3 and {v.value for v in r.facets["fonds"]} == {
+                "01", "02", "05"}
+        r = run(b, "thuong vu tinh", facets=True)   # words typed in a row: all five (the issuer has "tinh")
+        assert r.total == 5 and set(ids(r)[:2]) == {1, 2}   # the phrase tier: a triple, then the rest by BM25
+        assert min(h.score for h in r.hits[:2]) >= 1.0 > max(h.score for h in r.hits[2:])
+        assert sorted(ids(run(b, 'ban -"thuong vu tinh"'))) == [3, 4, 5]
+    finally:
+        b.close()
