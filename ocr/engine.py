@@ -11,6 +11,7 @@ value so the other pages go on.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -155,6 +156,28 @@ def read_marks(rgb: np.ndarray, mask: np.ndarray, options: OcrOptions, what: Pat
     return found
 
 
+def _read_gray_frames(arr: np.ndarray, props: preprocess.ImageProperties, options: OcrOptions,
+                      what: Path) -> tuple[preprocess.ImageProperties, list[str]]:
+    """Read each gray stamp frame found by ``measure`` like a coloured stamp (its ink alone,
+    black on white); keep only the frames that hold a mark, so a boxed heading or table
+    cell is never erased. Returns the properties with those frames and the marks read."""
+    import cv2
+
+    gray = arr if arr.ndim == 2 else cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY)
+    marks: list[str] = []
+    frames = []
+    for x, y, w, h in props.frames:
+        crop = gray[y:y + h, x:x + w]
+        thr, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+        mask = np.zeros(gray.shape, dtype=bool)
+        mask[y:y + h, x:x + w] = crop < thr
+        found = read_marks(arr, mask, options, what)
+        if found:
+            marks.extend(m for m in found if m not in marks)
+            frames.append((x, y, w, h))
+    return dataclasses.replace(props, frames=tuple(frames)), marks
+
+
 def _to_page(words: list[tesseract.TessWord], prep: preprocess.Preprocessed, options: OcrOptions,
              *, source: str, page: int) -> PageOCR:
     texts = [normalize(w.text) for w in words]
@@ -189,6 +212,11 @@ def _ocr_uncached(image_path: Path, options: OcrOptions, *, source: str, page: i
         return PageOCR(source=source, page=page, text="", confidence=0.0, width=props.width,
                        height=props.height, blank=True, steps=["blank"])
     steps = preprocess.plan_steps(props, options.target_dpi) if options.preprocess else ["grayscale"]
+    gray_marks: list[str] = []
+    if "erase_frames" in steps:
+        props, gray_marks = _read_gray_frames(arr, props, options, image_path)
+        if not props.frames:
+            steps.remove("erase_frames")
 
     def orient(image: np.ndarray) -> int:
         osd = tesseract.detect_orientation(image, timeout_s=options.timeout_s,
@@ -213,6 +241,8 @@ def _ocr_uncached(image_path: Path, options: OcrOptions, *, source: str, page: i
     result = _to_page(words, prep, options, source=source, page=page)
     if prep.stamp_mask is not None and arr.ndim == 3:
         result.marks = read_marks(arr, prep.stamp_mask, options, image_path)
+    elif gray_marks:
+        result.marks = gray_marks
     return result
 
 

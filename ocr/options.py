@@ -17,7 +17,7 @@ from pathlib import Path
 from kholuu.settings import Settings
 
 # Bump when preprocessing, word mapping or post-OCR correction changes output.
-PIPELINE_VERSION = "6"  # 4: blue stamps and seals suppressed; 6: stamp ink lifted to the paper around it
+PIPELINE_VERSION = "7"  # 4: blue stamps and seals suppressed; 6: stamp ink lifted to the paper around it; 7: gray seals and stamps erased
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import numpy as np
 # body text (measured on rendered pages: 0.085–0.09). Used to estimate a missing dpi.
 GLYPH_HEIGHT_IN = 0.088
 A4_LONG_IN = 11.69
+A4_LONG_MM = 297.0
 
 
 @dataclass
@@ -53,6 +54,9 @@ class ImageProperties:
     dark_edges: float = 0.0          # share of dark pixels along the page edges (scanner border)
     holes: int = 0                   # round dark blobs in the margins (punch holes)
     blue_cover: float = 0.0          # share of the page's ink lying on or next to blue ink
+    # Seals and framed stamps in the page's own gray (no colour to lift them by), original pixels:
+    seals: tuple[tuple[float, float, float], ...] = ()     # (centre x, centre y, outer ring radius)
+    frames: tuple[tuple[int, int, int, int], ...] = ()     # (x, y, w, h) of a rectangular stamp frame
 
 
 # ---------------------------------------------------------------- helpers
@@ -183,8 +187,11 @@ def measure(img: np.ndarray, dpi: int | None) -> ImageProperties:
             effective = estimated if estimated else int(round(max(width, height) / A4_LONG_IN))
     effective = int(min(1200, max(50, effective or 300)))
     dark_edges, holes = _edge_properties(binary_small)
-    return ImageProperties(width, height, dpi, effective, is_color, red_f, blue_f, ink, contrast,
-                           unevenness, speckle, vertical, blank, dark_edges, holes, blue_cover)
+    props = ImageProperties(width, height, dpi, effective, is_color, red_f, blue_f, ink, contrast,
+                            unevenness, speckle, vertical, blank, dark_edges, holes, blue_cover)
+    if not blank and not colour_stamps(props):
+        props.seals, props.frames = find_gray_marks(gray, binary_small)
+    return props
 
 
 def _speckle(gray: np.ndarray, below: float) -> float:
@@ -220,6 +227,81 @@ def _punch_holes(binary: np.ndarray) -> list[tuple[int, int, int, int]]:
             & (area >= 0.6 * bw * bh)
             & ((np.minimum(cx, w - cx) < 0.15 * w) | (np.minimum(cy, h - cy) < 0.15 * h)))
     return [(int(a), int(b), int(c), int(d)) for a, b, c, d in stats[1:][keep, :4]]
+
+
+def find_gray_marks(gray: np.ndarray, binary_small: np.ndarray) -> tuple[tuple[tuple[float, float, float], ...],
+                                                                          tuple[tuple[int, int, int, int], ...]]:
+    """Round seals and rectangular stamp frames drawn in the text's own gray.
+
+    On a gray scan (or faded ink, where every mark is as light as the type) there is no
+    colour to lift a seal or a KHẨN stamp by, and Tesseract drops the signature block
+    under a seal as a picture. Candidates are ink components taller than any text line,
+    labelled on a half-size copy of the measuring binary (about 2 ms a page; a page with
+    none costs nothing more). A seal is confirmed by a circle of ink 10–25 mm in radius
+    (Hough on the candidate region only), a frame by ink along all four sides of its box.
+    """
+    import cv2
+
+    half = cv2.resize(binary_small, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((half > 0).view(np.uint8), connectivity=8)
+    px_mm = max(half.shape) / A4_LONG_MM
+    to_full = max(gray.shape) / max(half.shape)
+    seals: list[tuple[float, float, float]] = []
+    frames: list[tuple[int, int, int, int]] = []
+    for i in range(1, n):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        w_mm, h_mm = w / px_mm, h / px_mm
+        if 6 <= h_mm <= 30 and 1.4 * h <= w and w_mm <= 120 and _is_frame(labels[y:y + h, x:x + w] == i):
+            frames.append(tuple(int(round(v * to_full)) for v in (x, y, w, h)))  # type: ignore[misc]
+        elif 15 <= min(w_mm, h_mm) and max(w_mm, h_mm) <= 120:
+            circle = _find_circle(gray, tuple(int(round(v * to_full)) for v in (x, y, w, h)))  # type: ignore[arg-type]
+            if circle is not None:
+                seals.append(circle)
+    return tuple(seals), tuple(frames)
+
+
+def _is_frame(component: np.ndarray, min_cover: float = 0.7) -> bool:
+    """Ink along all four sides of the component's box (a stamp frame, not a word or a line)."""
+    h, w = component.shape
+    band = max(1, min(h, w) // 8)
+    sides = [component[:band].any(axis=0), component[-band:].any(axis=0),
+             component[:, :band].any(axis=1), component[:, -band:].any(axis=1)]
+    return all(float(side.mean()) >= min_cover for side in sides)
+
+
+def _find_circle(gray: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, float, float] | None:
+    """A seal's outer ring inside ``box``: the best Hough circle of radius 10–25 mm whose
+    circumference is inked over most of its length; None if there is none."""
+    import cv2
+
+    x, y, w, h = box
+    px_mm = max(gray.shape) / A4_LONG_MM
+    scale = min(1.0, 4.0 / px_mm)            # 4 px a millimetre is enough to find a ring
+    m = int(3 * px_mm)
+    x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(gray.shape[1], x + w + m), min(gray.shape[0], y + h + m)
+    roi = cv2.resize(gray[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if min(roi.shape) < 80:
+        return None
+    roi = cv2.GaussianBlur(roi, (3, 3), 0)
+    found = cv2.HoughCircles(roi, cv2.HOUGH_GRADIENT, dp=1, minDist=40, param1=60, param2=30,
+                             minRadius=int(10 * px_mm * scale), maxRadius=int(25 * px_mm * scale))
+    if found is None:
+        return None
+    _, ink = cv2.threshold(roi, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = cv2.dilate(ink, np.ones((3, 3), np.uint8))
+    angles = np.linspace(0, 2 * np.pi, 180, endpoint=False)
+
+    def inked(cx: float, cy: float, r: float) -> bool:
+        xs = np.clip(np.round(cx + r * np.cos(angles)).astype(int), 0, roi.shape[1] - 1)
+        ys = np.clip(np.round(cy + r * np.sin(angles)).astype(int), 0, roi.shape[0] - 1)
+        return float(ink[ys, xs].mean()) >= 0.7
+
+    for cx, cy, r in found[0][:3]:
+        if inked(cx, cy, r):
+            # Hough may settle on the inner of a seal's two rings: take the outermost inked one
+            outer = max((rr for rr in np.arange(r, 1.45 * r, 1.0) if inked(cx, cy, rr)), default=r)
+            return (x0 + float(cx) / scale, y0 + float(cy) / scale, float(outer) / scale)
+    return None
 
 
 # ---------------------------------------------------------------- steps
@@ -272,6 +354,106 @@ def suppress_stamps(img: np.ndarray, *, red: bool = True, blue: bool = False) ->
         replaced += int(np.count_nonzero(mask))
     colours = "+".join(c for c, on in (("red", red), ("blue", blue)) if on)
     return Step(gray, f"suppress_stamps({colours}, {replaced / (h * w):.2%})", data={"mask": stamp_ink})
+
+
+def _row_bands(rows: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of True in a 1-D boolean array, as (start, end) pairs."""
+    edges = np.diff(np.concatenate([[0], rows.view(np.int8), [0]]))
+    return list(zip(np.nonzero(edges == 1)[0].tolist(), np.nonzero(edges == -1)[0].tolist()))
+
+
+def erase_seal(gray: np.ndarray, seal: tuple[float, float, float]) -> np.ndarray:
+    """Paint a gray seal's disc as paper, keeping the letters of text lines that run into it.
+
+    Kept: letter-sized ink inside the disc (off the outer ring) that lies on a row band of
+    ink just outside the disc and chains to it with gaps under a letter height (the
+    signature block's lines begin under the seal). Everything else in the disc — rings,
+    ring text, star, the committee's name, the signature's loops — goes.
+    """
+    import cv2
+
+    cx, cy, r = seal
+    h, w = gray.shape
+    big = r * 1.06
+    x0, x1 = max(0, int(cx - 2.5 * r)), min(w, int(cx + 2.5 * r) + 1)
+    y0, y1 = max(0, int(cy - big) - 2), min(h, int(cy + big) + 3)
+    roi = gray[y0:y1, x0:x1]
+    paper = int(_percentiles(roi, [50])[0])
+    thr, _ = cv2.threshold(roi, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = roi < thr
+    yy, xx = np.ogrid[y0:y1, x0:x1]
+    dist = np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2)
+    disc = dist <= big
+    inside = (ink & disc & (np.abs(dist - r) > max(4.0, 0.035 * r))).view(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
+    kept: set[int] = set()
+    around = ink & ~disc & (dist <= big + 0.5 * r)
+    right = xx > cx
+    for near, b0, b1 in [(side, b0, b1) for side in (around & right, around & ~right)
+                         for b0, b1 in _row_bands(side.any(axis=1))]:  # lines beside the seal, per side
+        bh = b1 - b0
+        if bh < 8 or bh > 0.3 * r:
+            continue  # not a text line's height
+        cols = np.nonzero(near[b0:b1].any(axis=0))[0]
+        gap = 0.8 * bh
+        breaks = np.nonzero(np.diff(cols) > gap)[0]
+        spans = list(zip(cols[np.r_[0, breaks + 1]].tolist(), cols[np.r_[breaks, len(cols) - 1]].tolist()))
+        grown = True
+        while grown:
+            grown = False
+            for c in range(1, n):
+                x, y, cw, ch = (int(v) for v in stats[c, :4])
+                if c in kept or ch > 1.3 * bh or cw > 2 * bh:
+                    continue
+                if min(y + ch, b1 + 0.15 * bh) - max(y, b0 - 0.15 * bh) < 0.7 * ch:
+                    continue  # not on this line
+                if any(x <= s1 + gap and x + cw >= s0 - gap for s0, s1 in spans):
+                    kept.add(c)
+                    spans.append((x, x + cw))
+                    grown = True
+    keep = np.isin(labels, list(kept)) if kept else np.zeros(disc.shape, dtype=bool)
+    erase = disc & ~keep
+    # the signature's pen stroke beside the seal: ink larger than any letter of the lines
+    # around it (typed letters do not touch), that is not a thin straight rule; with its
+    # faint edges, and faint strokes with no ink core (a letter always has one)
+    faint = cv2.blur(roi, (3, 3)) < paper - max(3.0, 0.25 * (paper - thr))
+    near_seal = dist <= big + 0.5 * r
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((ink & ~disc).view(np.uint8), connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    letter = float(np.median(heights[heights >= 8])) if np.count_nonzero(heights >= 8) >= 5 else 0.0
+    if letter:
+        big_ones = [c for c in range(1, n)
+                    if (stats[c, 2] > 3 * letter or stats[c, 3] > 2 * letter) and stats[c, 3] > 0.4 * letter
+                    and near_seal[labels == c].any()]
+        if big_ones:
+            stroke = cv2.dilate(np.isin(labels, big_ones).view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
+            erase |= stroke & faint
+        n, labels, stats, _ = cv2.connectedComponentsWithStats((faint & ~disc & ~ink).view(np.uint8), connectivity=8)
+        pale = [c for c in range(1, n) if max(stats[c, 2], stats[c, 3]) > 2 * letter and near_seal[labels == c].any()]
+        if pale:
+            erase |= np.isin(labels, pale)
+    out = gray.copy()
+    sub = out[y0:y1, x0:x1]
+    sub[erase] = np.maximum(sub[erase], paper)
+    return out
+
+
+def erase_seals(gray: np.ndarray, seals: tuple[tuple[float, float, float], ...]) -> Step:
+    """Gray seals found by ``find_gray_marks`` painted out (see ``erase_seal``)."""
+    for seal in seals:
+        gray = erase_seal(gray, seal)
+    return Step(gray, f"erase_seals({len(seals)} gray)")
+
+
+def erase_frames(gray: np.ndarray, frames: tuple[tuple[int, int, int, int], ...]) -> Step:
+    """Gray MẬT/KHẨN stamps (frame and the words inside) painted as paper: the engine
+    reads them as marks first and keeps only frames that hold one."""
+    out = gray.copy()
+    for x, y, w, h in frames:
+        m = max(2, h // 10)
+        region = out[max(0, y - m):y + h + m, max(0, x - m):x + w + m]
+        region[...] = np.maximum(region, int(_percentiles(region, [90])[0]))
+    return Step(out, f"erase_frames({len(frames)} gray)")
 
 
 def clean_borders(gray: np.ndarray) -> Step:
@@ -395,15 +577,24 @@ def blue_is_stamp(props: ImageProperties) -> bool:
     return props.is_color and props.blue_fraction >= 0.001 and props.blue_cover < 0.5
 
 
+def colour_stamps(props: ImageProperties) -> bool:
+    """Red or blue stamps that colour separates from the text (``suppress_stamps``)."""
+    return props.is_color and (props.red_fraction >= 0.0005 or blue_is_stamp(props))
+
+
 def plan_steps(props: ImageProperties, target_dpi: int = 300) -> list[str]:
     """Choose the steps for one page from its measured properties."""
     if props.blank:
         return []
     steps: list[str] = []
-    if props.is_color and (props.red_fraction >= 0.0005 or blue_is_stamp(props)):
+    if colour_stamps(props):
         steps.append("suppress_stamps")
     else:
         steps.append("grayscale")
+        if props.seals:
+            steps.append("erase_seals")
+        if props.frames:
+            steps.append("erase_frames")
     if props.dark_edges > 0.2 or props.holes:
         steps.append("clean_borders")
     if props.effective_dpi < target_dpi * 0.9:
@@ -458,6 +649,10 @@ def run(img: np.ndarray, props: ImageProperties, steps: list[str], *, target_dpi
             result.stamp_mask = step.data["mask"]
         elif name == "grayscale":
             step = grayscale(result.image)
+        elif name == "erase_seals":
+            step = erase_seals(_gray(result.image), props.seals)
+        elif name == "erase_frames":
+            step = erase_frames(_gray(result.image), props.frames)
         elif name == "clean_borders":
             step = clean_borders(_gray(result.image))
         elif name == "upscale":
