@@ -45,7 +45,6 @@ Why it looks like this:
 from __future__ import annotations
 
 import itertools
-import json
 import multiprocessing
 import os
 import re
@@ -55,6 +54,8 @@ from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+
+import orjson
 
 from indexing.abbrev import expand_query
 from indexing.folding import fold_text
@@ -68,7 +69,7 @@ from kholuu.textnorm import normalize
 if TYPE_CHECKING:
     from kholuu.settings import Settings
 
-MAPPING_VERSION = 3
+MAPPING_VERSION = 4         # 4: body_exact holds distinct words without positions; filter-only keywords without doc values
 REFRESH_INTERVAL = "1s"
 MAX_LIMIT = 1000
 FACET_LIMIT = 20
@@ -94,7 +95,12 @@ def index_body() -> dict[str, Any]:
     """Settings and mapping of one versioned index."""
     words = {"type": "text", "analyzer": "whitespace"}
     exact = {**words, "norms": False}   # only filters (tiers, exclusions): no length norms needed
+    # the body's exact words: only ever asked whether a word is present (an
+    # exact phrase is the folded phrase plus its exact words, see _term_query),
+    # so each distinct word once, without frequencies or positions
+    exact_words = {**exact, "index_options": "docs"}
     kw = {"type": "keyword"}
+    flt = {"type": "keyword", "doc_values": False}   # only filtered on: never sorted or aggregated
     # facet fields: global ordinals built at refresh, not by the first search after it
     facet = {"type": "keyword", "eager_global_ordinals": True}
     return {
@@ -110,17 +116,17 @@ def index_body() -> dict[str, Any]:
             "properties": {
                 "doc_id": {"type": "long"},
                 "fonds": facet, "fonds_name": {"type": "keyword", "index": False},   # doc values: facet labels
-                "register": kw, "file_number": kw,
-                "doc_type": kw, "doc_type_key": facet, "doc_type_fold": kw,
-                "number_symbol": kw,
-                "issuer": kw, "issuer_key": facet, "issuer_fold": kw,
-                "place": kw,
+                "register": flt, "file_number": flt,
+                "doc_type": kw, "doc_type_key": facet, "doc_type_fold": flt,
+                "number_symbol": flt,
+                "issuer": kw, "issuer_key": facet, "issuer_fold": flt,
+                "place": flt,
                 "issued_date": {"type": "date", "format": "strict_date"},
                 "year": {"type": "integer"},
                 "subject": {"type": "text", "index": False},
-                "signer_name": kw, "access_mode": kw,
-                "entities": kw, "PER": facet, "ORG": facet, "LOC": facet,
-                "body_exact": exact, "body_folded": words,
+                "signer_name": flt, "access_mode": flt,
+                "entities": flt, "PER": facet, "ORG": facet, "LOC": facet,
+                "body_exact": exact_words, "body_folded": words,
                 "meta_exact": exact, "meta_folded": words,
                 # only ever matched word by word (a ranking boost): no positions
                 "seg": {"type": "text", "analyzer": "whitespace", "index_options": "freqs"},
@@ -176,6 +182,16 @@ def _forms(text: str) -> tuple[str, str]:
     return " ".join(map(_EXACT_CHUNKS.__getitem__, chunks)), " ".join(map(_FOLDED_CHUNKS.__getitem__, chunks))
 
 
+def _body_forms(text: str) -> tuple[str, str]:
+    """(exact, folded) search forms of the body: the folded form whole (phrases
+    and BM25 need every position), the exact form as its distinct chunks only
+    (``body_exact`` is asked only which words are present), which also spares
+    joining and indexing a second copy of every page."""
+    chunks = text.split()
+    exact = " ".join(map(_EXACT_CHUNKS.__getitem__, dict.fromkeys(chunks))).split()   # "Hồ" and "hồ," are one word
+    return " ".join(dict.fromkeys(exact)), " ".join(map(_FOLDED_CHUNKS.__getitem__, chunks))
+
+
 def to_source(doc: IndexDocument) -> dict[str, Any]:
     """The Elasticsearch source of one document, every form precomputed."""
     f = normalized_fields(doc)
@@ -188,7 +204,7 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
             entities[label].append(value)
     ordered, texts = f.pages, f.texts
     # the pages joined, as the embedded index does: a phrase may run over a page break
-    body_exact, body_folded = _forms("\n".join(texts))
+    body_exact, body_folded = _body_forms("\n".join(texts))
     tkey, tfold = facet_key(doc_type)
     ikey, ifold = facet_key(issuer)
     return {
@@ -209,7 +225,7 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
 
 def encode(doc: IndexDocument) -> tuple[str, bytes]:
     """(Elasticsearch id, source as JSON bytes): what a bulk stream sends."""
-    return str(doc.id), json.dumps(to_source(doc), ensure_ascii=False, separators=(",", ":")).encode()
+    return str(doc.id), orjson.dumps(to_source(doc))
 
 
 def _encode_chunk(docs: list[IndexDocument]) -> list[tuple[str, bytes]]:
@@ -266,13 +282,19 @@ def _phrase(field: str, tokens: Sequence[str]) -> dict:
 def _term_query(term: Term, *, exact: bool) -> dict:
     """A term anywhere in the document: in its pages or in its metadata.
 
-    ``exact`` matches a term typed with accents on the exact form only.
+    ``exact`` matches a term typed with accents on the exact form only. In the
+    pages that is the folded phrase with each of its words present as typed
+    (``body_exact`` keeps words, not positions: indexing a second positional
+    copy of every page cost about a third of the node's indexing CPU); the
+    embedded index's exact tier asks the same. In the metadata it is the exact
+    phrase.
     """
-    use_exact = exact and term.has_diacritics
-    toks = term.tokens if use_exact else term.folded
-    suffix = "exact" if use_exact else "folded"
-    return {"bool": {"should": [_phrase(f"body_{suffix}", toks), _phrase(f"meta_{suffix}", toks)],
-                     "minimum_should_match": 1}}
+    if not (exact and term.has_diacritics):
+        return {"bool": {"should": [_phrase("body_folded", term.folded), _phrase("meta_folded", term.folded)],
+                         "minimum_should_match": 1}}
+    words: dict = {"match": {"body_exact": {"query": " ".join(term.tokens), "operator": "and"}}}
+    body = words if len(term.tokens) == 1 else {"bool": {"filter": [_phrase("body_folded", term.folded), words]}}
+    return {"bool": {"should": [body, _phrase("meta_exact", term.tokens)], "minimum_should_match": 1}}
 
 
 def _all_groups(parsed: ParsedQuery, *, exact: bool) -> list[dict]:
@@ -415,14 +437,18 @@ class ElasticBackend:
 
     def __init__(self, settings: "Settings", *, request_timeout: float = 30.0):
         from elasticsearch import Elasticsearch
+        from elasticsearch.serializer import OrjsonSerializer
 
         if not settings.elasticsearch_url:
             raise SearchError("KHOLUU_ELASTICSEARCH_URL is not set: no Elasticsearch server to use")
         self.url = settings.elasticsearch_url
         self.alias = settings.elasticsearch_index
         # retries: connection errors and timeouts here; 429 per bulk item in _bulk
+        # orjson reads the search answers (ten hits with their page texts) and
+        # writes requests in a fraction of the standard library's time
         self.es = Elasticsearch(self.url, request_timeout=request_timeout, max_retries=3,
-                                retry_on_timeout=True, retry_on_status=(429, 502, 503, 504))
+                                retry_on_timeout=True, retry_on_status=(429, 502, 503, 504),
+                                serializer=OrjsonSerializer())
         self._ready = False
         self.last_rebuild: dict[str, float] = {}   # seconds per phase of the last rebuild (bench, status)
         self._label_lock = threading.Lock()

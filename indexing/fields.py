@@ -10,6 +10,7 @@ normalized only when the check fails.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from indexing.abbrev import doc_type_name
 from indexing.base import IndexDocument, IndexPage, SearchQuery
@@ -38,16 +39,30 @@ def _opt(value: str | None) -> str | None:
     return normalize(value) if value else None
 
 
+@lru_cache(maxsize=65536)
+def _name(value: str) -> str:
+    """``normalize`` of a value that recurs across an archive's documents (a
+    document type, an issuer, a signer, a place, an entity name): once per
+    distinct value rather than once per document."""
+    return normalize(value)
+
+
+def _opt_name(value: str | None) -> str | None:
+    return _name(value) if value else None
+
+
 def normalized_fields(d: IndexDocument) -> NormalizedFields:
     pages = sorted(d.pages, key=lambda p: p.page_no)
     texts = [t if is_normalized(t) else normalize(t) for t in (p.text or "" for p in pages)]
-    entities = sorted({(label, normalize(value).strip()) for label, value in d.entities if value and value.strip()})
-    return NormalizedFields(_opt(d.doc_type), _opt(d.number_symbol), _opt(d.subject), _opt(d.issuer),
-                            _opt(d.signer_name), _opt(d.place), pages, texts, entities)
+    entities = sorted({(label, _name(value).strip()) for label, value in d.entities if value and value.strip()})
+    return NormalizedFields(_opt_name(d.doc_type), _opt(d.number_symbol), _opt(d.subject), _opt_name(d.issuer),
+                            _opt_name(d.signer_name), _opt_name(d.place), pages, texts, entities)
 
 
+@lru_cache(maxsize=65536)
 def facet_key(value: str | None) -> tuple[str | None, str | None]:
-    """(exact, folded) key of a facet value such as a document type or an issuer."""
+    """(exact, folded) key of a facet value such as a document type or an
+    issuer (cached: the same few values recur across every document)."""
     if not value:
         return None, None
     return exact_form(value).strip(), folded_form(value).strip()

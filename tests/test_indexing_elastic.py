@@ -29,7 +29,7 @@ from kholuu.settings import Settings, load_settings
 # that collects the test), so every contract test, including ones added later,
 # runs against Elasticsearch too.
 import test_indexing_embedded as _contract  # noqa: E402
-from test_indexing_embedded import CORPUS, doc, run  # noqa: E402
+from test_indexing_embedded import CORPUS, doc, ids, run  # noqa: E402
 from service_urls import elasticsearch_url
 
 globals().update({name: fn for name, fn in vars(_contract).items() if name.startswith("test_")})
@@ -280,6 +280,21 @@ def test_cli_reports_an_unreachable_server_in_one_line(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert "http://127.0.0.1:9" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_an_accented_phrase_is_the_folded_phrase_with_its_words_as_typed(es_backend):
+    """``body_exact`` keeps each page word once, without positions: an accented
+    phrase (exclusion, exact tier) is the folded phrase plus its words as typed."""
+    from indexing.elastic import to_source
+
+    es_backend.index([doc(1, ["Quy định mã số hồ sơ lưu trữ."]), doc(2, ["Quy định má số hồ sơ lưu trữ."]),
+                      doc(3, ["Quy định hồ sơ lưu trữ, mã hồ sơ và số trang."]), doc(4, ["Quy định hồ sơ lưu trữ."])])
+    assert set(ids(run(es_backend, 'quy định -"mã số"'))) == {2, 3, 4}
+    assert set(ids(run(es_backend, "hồ sơ -mã"))) == {2, 4}
+    phrase = ids(run(es_backend, '"mã số"'))
+    assert set(phrase) == {1, 2} and phrase[0] == 1          # the spelling as typed first
+    words = to_source(doc(5, ["Hồ sơ, hồ sơ", "và hồ sơ."]))["body_exact"].split()
+    assert sorted(words) == sorted(set(words)) == ["hồ", "sơ", "và"]
 
 
 # ------------------------------------------------------- bulk writing at speed
