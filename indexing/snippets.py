@@ -14,7 +14,7 @@ import html
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from indexing.base import HitPage, IndexPage
 from indexing.folding import fold_text
@@ -24,8 +24,9 @@ SNIPPET_CHARS = 240
 _TOKEN_RE = re.compile(r"[^\W_]+")   # same token rule as indexing.query / FTS5 unicode61
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
+    """One hit in a page's text (a tuple: a result page makes hundreds of them)."""
+
     start: int
     end: int
     group: int        # which required group of the query it satisfies
@@ -66,10 +67,17 @@ def find_matches(text: str, query: ParsedQuery, folded: str | None = None) -> li
     found: dict[tuple[int, int], Match] = {}
     for g, group in enumerate(query.groups):
         for term in group:
+            accents, tokens = term.has_diacritics, term.tokens
+            # one token: the hit is that token alone (no other character folds to a letter or digit)
+            one = tokens[0] if len(tokens) == 1 else None
             for m in _term_pattern(term.folded, ignore_case).finditer(haystack):
-                exact = not term.has_diacritics or \
-                    tuple(query_tokens(text[m.start():m.end()])) == term.tokens
-                key = (m.start(), m.end())
+                key = m.span()
+                if not accents:
+                    exact = True
+                elif one is not None:
+                    exact = text[key[0]:key[1]].lower() == one
+                else:
+                    exact = tuple(query_tokens(text[key[0]:key[1]])) == tokens
                 prev = found.get(key)
                 if prev is None or (exact and not prev.exact):
                     found[key] = Match(key[0], key[1], g, exact)
