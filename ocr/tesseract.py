@@ -114,6 +114,15 @@ def traineddata_hashes(lang: str, tessdata_dir: Path | None) -> dict[str, str]:
 def _as_png(image: Image.Image | np.ndarray | Path, tmp: Path) -> Path:
     if isinstance(image, Path):
         return image
+    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and (
+            image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
+        # the bytes Pillow's PNM writer would write (header, then the rows), without its
+        # piecewise packing: ~3.5 instead of ~6 ms for a 300 dpi A4 page
+        target = tmp / ("page.pgm" if image.ndim == 2 else "page.ppm")
+        with open(target, "wb") as f:
+            f.write(b"%s\n%d %d\n255\n" % (b"P5" if image.ndim == 2 else b"P6", image.shape[1], image.shape[0]))
+            f.write(np.ascontiguousarray(image).data)
+        return target
     if isinstance(image, np.ndarray):
         image = Image.fromarray(image)
     # PNM: no compression to pay for; Tesseract (Leptonica) reads it directly
