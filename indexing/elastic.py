@@ -59,7 +59,7 @@ import orjson
 
 from indexing.abbrev import expand_query
 from indexing.folding import fold_text
-from indexing.fields import facet_key, keyed_filters, normalized_fields
+from indexing.fields import facet_key, keyed_filters, normalized_fields, page_texts
 from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
 from indexing.query import SORTS, ParsedQuery, Term, checked_query, parse_query
 from indexing.snippets import document_hits
@@ -182,19 +182,30 @@ def _forms(text: str) -> tuple[str, str]:
     return " ".join(map(_EXACT_CHUNKS.__getitem__, chunks)), " ".join(map(_FOLDED_CHUNKS.__getitem__, chunks))
 
 
-def _body_forms(text: str) -> tuple[str, str]:
-    """(exact, folded) search forms of the body: the folded form whole (phrases
-    and BM25 need every position), the exact form as its distinct chunks only
-    (``body_exact`` is asked only which words are present), which also spares
-    joining and indexing a second copy of every page."""
-    chunks = text.split()
-    exact = " ".join(map(_EXACT_CHUNKS.__getitem__, dict.fromkeys(chunks))).split()   # "Hồ" and "hồ," are one word
-    return " ".join(dict.fromkeys(exact)), " ".join(map(_FOLDED_CHUNKS.__getitem__, chunks))
+def _body(stored: list[str]) -> tuple[list[str], str, str]:
+    """(page texts normalized, exact form, folded form) of the pages.
+
+    The folded form is whole (phrases and BM25 need every position); the
+    exact form holds each word once (``body_exact`` is only asked which words
+    are present), which spares joining and indexing a second copy of every
+    page. The pages are split once, for the forms and for the check that the
+    stored texts are normalized (``fields.page_texts``, per distinct chunk)."""
+    joined = "\n".join(stored)
+    chunks = joined.split()
+    distinct = dict.fromkeys(chunks)
+    texts = page_texts(stored, joined, distinct)
+    if texts is None:
+        texts = stored
+    else:   # rare: text that was not stored normalized
+        chunks = "\n".join(texts).split()
+        distinct = dict.fromkeys(chunks)
+    exact = " ".join(map(_EXACT_CHUNKS.__getitem__, distinct)).split()   # "Hồ" and "hồ," are one word
+    return texts, " ".join(dict.fromkeys(exact)), " ".join(map(_FOLDED_CHUNKS.__getitem__, chunks))
 
 
 def to_source(doc: IndexDocument) -> dict[str, Any]:
     """The Elasticsearch source of one document, every form precomputed."""
-    f = normalized_fields(doc)
+    f = normalized_fields(doc, check_texts=False)   # _body checks the page texts
     subject, number, issuer, signer, doc_type = f.subject, f.number_symbol, f.issuer, f.signer_name, f.doc_type
     meta_exact, meta_folded = _forms("\n".join(v for v in f.meta if v))
     entities: dict[str, list[str]] = {"PER": [], "ORG": [], "LOC": []}
@@ -202,9 +213,8 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
     for label, value in pairs:
         if label in entities:
             entities[label].append(value)
-    ordered, texts = f.pages, f.texts
     # the pages joined, as the embedded index does: a phrase may run over a page break
-    body_exact, body_folded = _body_forms("\n".join(texts))
+    ordered, (texts, body_exact, body_folded) = f.pages, _body(f.texts)
     tkey, tfold = facet_key(doc_type)
     ikey, ifold = facet_key(issuer)
     return {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterable
 
 from indexing.abbrev import doc_type_name
 from indexing.base import IndexDocument, IndexPage, SearchQuery
@@ -51,12 +52,24 @@ def _opt_name(value: str | None) -> str | None:
     return _name(value) if value else None
 
 
-def normalized_fields(d: IndexDocument) -> NormalizedFields:
+def normalized_fields(d: IndexDocument, *, check_texts: bool = True) -> NormalizedFields:
+    """``check_texts=False`` leaves the page texts as stored, for a caller
+    that checks them itself (with ``page_texts``) while it splits them anyway."""
     pages = sorted(d.pages, key=lambda p: p.page_no)
-    texts = [t if is_normalized(t) else normalize(t) for t in (p.text or "" for p in pages)]
+    texts = [p.text or "" for p in pages]
+    if check_texts:
+        texts = [t if is_normalized(t) else normalize(t) for t in texts]
     entities = sorted({(label, _name(value).strip()) for label, value in d.entities if value and value.strip()})
     return NormalizedFields(_opt_name(d.doc_type), _opt(d.number_symbol), _opt(d.subject), _opt_name(d.issuer),
                             _opt_name(d.signer_name), _opt_name(d.place), pages, texts, entities)
+
+
+def page_texts(texts: list[str], joined: str, chunks: Iterable[str]) -> list[str] | None:
+    """``None`` when the page ``texts``, ``joined`` by line breaks and split
+    into (distinct) ``chunks``, are normalized; else the texts normalized."""
+    if is_normalized(joined, chunks):
+        return None
+    return [t if is_normalized(t) else normalize(t) for t in texts]
 
 
 @lru_cache(maxsize=65536)

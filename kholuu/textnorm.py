@@ -23,6 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterable
 
 # Combining marks that carry the five Vietnamese tones.
 _TONE_MARKS = {
@@ -158,18 +159,20 @@ class _CanonicalChunks(dict):
 _CANONICAL_CHUNKS = _CanonicalChunks()
 
 
-def is_normalized(text: str) -> bool:
+def is_normalized(text: str, chunks: Iterable[str] | None = None) -> bool:
     """``normalize(text) == text``, cheaply for text that is normalized already.
 
     Stored text (the catalog's pages) was normalized when it was written; the
     index re-checks it instead of normalizing it again: the checks of NFC,
     special characters, line ends and space runs run in C, and tone placement
     is looked up per distinct chunk between whitespace (a syllable never
-    spans whitespace), so a page costs a third of ``normalize``.
+    spans whitespace), so a page costs a third of ``normalize``. ``chunks``:
+    the text's whitespace-separated chunks (distinct is enough) when the
+    caller has split it already.
     """
     return (not text or (unicodedata.is_normalized("NFC", text) and not _NEEDS_TRANSLATE_RE.search(text)
                          and "\r" not in text and "  " not in text
-                         and all(map(_CANONICAL_CHUNKS.__getitem__, text.split()))))
+                         and all(map(_CANONICAL_CHUNKS.__getitem__, text.split() if chunks is None else chunks))))
 
 
 def normalize_query(text: str) -> str:

@@ -297,6 +297,33 @@ def test_an_accented_phrase_is_the_folded_phrase_with_its_words_as_typed(es_back
     assert sorted(words) == sorted(set(words)) == ["hồ", "sơ", "và"]
 
 
+def test_pages_are_checked_joined_and_normalized_when_stored_otherwise():
+    """``to_source`` checks the pages joined, on the chunks it splits for the
+    search forms: the same answer and the same indexed texts as checking (and
+    if need be normalizing) page by page."""
+    import random
+
+    from indexing.elastic import to_source
+    from indexing.fields import page_texts
+    from kholuu.textnorm import is_normalized, normalize
+
+    rng = random.Random(8)
+    alphabet = list("oòóỏõọaàáảãạeuùủyỳýhtOÒÀỦY1-.,đ ") + ["\n", "\r", "  ", "\u00a0", "\u0301", "ho\u0300a",
+                                                           "hoà", "thuỷ", "Tỉnh uỷ"]
+    seen = {True: 0, False: 0}
+    for i in range(3000):
+        raw = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(rng.randint(1, 3))]
+        for texts in (raw, [normalize(t) for t in raw]):
+            per_page = [t if is_normalized(t) else normalize(t) for t in texts]
+            joined = "\n".join(texts)
+            fixed = page_texts(texts, joined, dict.fromkeys(joined.split()))
+            assert (fixed is None) == (per_page == texts) and (fixed or texts) == per_page, repr(texts)
+            seen[fixed is None] += 1
+            if i % 10 == 0:
+                assert [p["text"] for p in to_source(doc(1, texts))["pages"]] == per_page
+    assert seen[True] > 500 and seen[False] > 500
+
+
 # ------------------------------------------------------- bulk writing at speed
 def test_worker_processes_encode_exactly_as_in_process():
     """Large writes are encoded in spawned worker processes: same bytes, same order."""
