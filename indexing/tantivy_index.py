@@ -13,10 +13,11 @@ and written in two forms, ``exact`` (lower case, diacritics kept) and
 ``whitespace`` tokenizer takes as they are, plus ``folded2``, the pairs of
 adjacent folded tokens: a phrase of n words is looked up as a phrase of its
 n-1 pairs (one term for two words), whose postings are far shorter than those
-of common syllables, and ``folded3``, the triples (``ban_thuong_vu``, no
-positions): a three-word phrase matched without scoring — the facets' pass, the
-phrase tier, exclusions — is one term lookup instead of a phrase of pairs,
-whose position checks cost 13–16 ms CPU at 200,000 documents. One tantivy
+of common syllables, and ``folded3``, the triples (``ban_thuong_vu``, with
+frequencies, no positions): a three-word phrase is one term lookup instead of a
+phrase of pairs, whose position checks cost 13–16 ms CPU at 200,000 documents.
+Ranked, the triple scores exactly as the phrase of pairs did (see
+``_Queries.pair_phrase_boost``). One tantivy
 document per archival document: its metadata line (subject, number, issuer,
 signer) then its pages.
 
@@ -44,8 +45,11 @@ calls) and reload when another writer committed.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import fcntl
 import json
+import math
 import os
 import re
 import shutil
@@ -58,6 +62,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+import numpy as np
+
 from indexing.fields import facet_key, keyed_filters, normalized_fields
 from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
 from indexing.folding import fold_text
@@ -66,8 +72,8 @@ from indexing.snippets import document_hits
 from kholuu.errors import SearchError
 from kholuu.textnorm import exact_form, normalize
 
-FORMAT_VERSION = "5"       # 3: fonds, type and issuer keys fast (exact facets); 4: folded without positions;
-                           # 5: folded3 (word triples)
+FORMAT_VERSION = "6"       # 3: fonds, type and issuer keys fast (exact facets); 4: folded without positions;
+                           # 5: folded3 (word triples); 6: folded3 with frequencies and pair-count length
 MAX_LIMIT = 1000
 FACET_LIMIT = 20
 FACET_BUCKETS = 1000       # buckets per facet handed to Python, which orders ties by value and keeps 20
@@ -101,7 +107,8 @@ def _schema() -> Any:
     # no positions: folded phrases are looked up in folded2 (pairs); BM25 needs only frequencies
     sb.add_text_field("folded", tokenizer_name="whitespace", index_option="freq")
     sb.add_text_field("folded2", tokenizer_name="whitespace", index_option="position")   # word pairs
-    sb.add_text_field("folded3", tokenizer_name="whitespace", index_option="basic")      # word triples
+    sb.add_text_field("folded3", tokenizer_name="whitespace", index_option="freq")       # word triples
+    sb.add_text_field("every", tokenizer_name="raw", index_option="basic")   # "1" in every document (BM25's N)
     for name in ("access", "doc_type_fold", "issuer_fold", "register", "file_number", "entity"):
         sb.add_text_field(name, tokenizer_name="raw", index_option="basic")
     # facets count by these (fonds code, exact-form keys; the ``*_f`` fields give the label shown)
@@ -153,9 +160,12 @@ def _pairs(tokens: Sequence[str]) -> list[str]:
 
 
 def _triples(tokens: Sequence[str]) -> list[str]:
-    """Adjacent token triples ("nong_thon_moi"): a three-word phrase as one term, for
-    matches that need no score (a phrase of pairs checks positions in every candidate)."""
-    return list(map("_".join, zip(tokens, tokens[1:], tokens[2:])))
+    """Adjacent token triples ("nong_thon_moi"): a three-word phrase as one term (a
+    phrase of pairs checks positions in every candidate). A document with pairs gets
+    one more token, ``_`` (never a triple), so its ``folded3`` length is its number of
+    pairs: BM25's length norm of a triple is then that of the phrase of pairs."""
+    triples = list(map("_".join, zip(tokens, tokens[1:], tokens[2:])))
+    return triples + ["_"] if len(tokens) >= 2 else triples
 
 
 def _sort_keys(doc_id: int, issued: date | None) -> tuple[int, int]:
@@ -182,6 +192,7 @@ def _tantivy_document(d: IndexDocument) -> Any:
     doc.add_text("folded", " ".join(folded))
     doc.add_text("folded2", " ".join(_pairs(folded)))
     doc.add_text("folded3", " ".join(_triples(folded)))
+    doc.add_text("every", "1")
     doc.add_text("fonds", d.fonds)
     doc.add_text("fonds_f", f"{d.fonds}{_SEP}{d.fonds_name or ''}")
     doc.add_text("access", d.access_mode)
@@ -212,6 +223,21 @@ def _tantivy_document(d: IndexDocument) -> Any:
     return doc
 
 
+def _load_logf() -> Any:
+    """The C library's ``logf``, which tantivy's ``f32::ln`` calls for BM25's idf; the
+    correctly rounded float64 logarithm where there is none (equal but for rare last bits)."""
+    try:
+        libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+        logf = libm.logf
+    except (OSError, AttributeError):
+        return math.log
+    logf.restype, logf.argtypes = ctypes.c_float, [ctypes.c_float]
+    return logf
+
+
+_logf = _load_logf()
+
+
 # -- queries ---------------------------------------------------------------------
 class _Queries:
     """tantivy queries built from a ``ParsedQuery`` and a ``SearchQuery`` (never from user text)."""
@@ -220,17 +246,20 @@ class _Queries:
         self.t = _tantivy()
         self.schema = schema
 
-    def _tokens_query(self, field: str, tokens: Sequence[str], *, scored: bool = True) -> Any:
+    def _tokens_query(self, field: str, tokens: Sequence[str], *, scored: bool = True,
+                      searcher: Any = None) -> Any:
         """Adjacent tokens; folded phrases go to the pairs field (exact: a phrase of pairs),
-        or, when no score is needed, three folded words to the triples field (the same
-        documents: both are built from one token list)."""
+        three folded words to the triples field (the same documents: both are built from
+        one token list), boosted to the phrase's score when ranked (needs ``searcher``)."""
         tokens = [tok for tok in tokens if len(tok) <= MAX_TOKEN_CHARS]
         if not tokens:
             return self.t.Query.empty_query()
         if len(tokens) == 1:
             return self.t.Query.term_query(self.schema, field, tokens[0])
-        if field == "folded" and len(tokens) == 3 and not scored:
-            return self.t.Query.term_query(self.schema, "folded3", "_".join(tokens))
+        if field == "folded" and len(tokens) == 3 and (not scored or searcher is not None):
+            triple = self.t.Query.term_query(self.schema, "folded3", "_".join(tokens))
+            return triple if not scored else self.t.Query.boost_query(
+                triple, self.pair_phrase_boost(searcher, tokens))
         if field == "folded":
             pairs = _pairs(tokens)
             if len(pairs) == 1:
@@ -252,10 +281,38 @@ class _Queries:
                                      else self._all_tokens("folded", term.folded) for term in group])
                           for group in parsed.groups])
 
-    def term(self, term: Term, *, exact: bool, scored: bool = True) -> Any:
+    def pair_phrase_boost(self, searcher: Any, tokens: Sequence[str]) -> float:
+        """The boost that gives a triple's BM25 the score tantivy gives the phrase of its
+        two pairs, to the bit: the same term frequency (phrase count = triple count) and
+        length norm (``_triples``), so only the weight differs — idf(pair 1) + idf(pair 2)
+        against idf(triple), × (1 + k1). Computed in float32 as tantivy does, with its N
+        (documents including deleted ones: ``every``'s document frequency); the boost
+        is then nudged until tantivy's ``weight × boost`` equals the phrase's weight."""
+        f32 = np.float32
+        n_docs = searcher.doc_freq("every", "1")
+
+        def idf(field: str, term: str) -> np.float32:
+            n = searcher.doc_freq(field, term)
+            x = (f32(n_docs - n) + f32(0.5)) / (f32(n) + f32(0.5))
+            return f32(_logf(float(f32(1.0) + x)))
+
+        idf_pairs = f32(0.0)
+        for pair in _pairs(tokens):
+            idf_pairs = f32(idf_pairs + idf("folded2", pair))
+        k = f32(1.0) + f32(1.2)
+        want, have = f32(idf_pairs * k), f32(idf("folded3", "_".join(tokens)) * k)
+        boost = f32(want / have)
+        for _ in range(4):
+            got = f32(have * boost)
+            if got == want:
+                break
+            boost = np.nextafter(boost, f32(np.inf) if got < want else f32(-np.inf), dtype=np.float32)
+        return float(boost)
+
+    def term(self, term: Term, *, exact: bool, scored: bool = True, searcher: Any = None) -> Any:
         if exact and term.has_diacritics:
             return self._tokens_query("exact", term.tokens)
-        return self._tokens_query("folded", term.folded, scored=scored)
+        return self._tokens_query("folded", term.folded, scored=scored, searcher=searcher)
 
     def _all(self, queries: list[Any]) -> Any:
         return queries[0] if len(queries) == 1 else self.t.Query.boolean_query(
@@ -266,10 +323,11 @@ class _Queries:
             [(self.t.Occur.Should, q) for q in queries])
 
     def match(self, parsed: ParsedQuery, *, exact: bool = False, exclusions: bool = True,
-              scored: bool = True) -> Any:
+              scored: bool = True, searcher: Any = None) -> Any:
         """All groups required, any term within a group; exclusions as written (accents: that spelling).
         ``scored=False``: the same documents, found by the cheapest terms (BM25 not needed)."""
-        clauses = [(self.t.Occur.Must, self._any([self.term(term, exact=exact, scored=scored) for term in group]))
+        clauses = [(self.t.Occur.Must, self._any([self.term(term, exact=exact, scored=scored, searcher=searcher)
+                                                  for term in group]))
                    for group in parsed.groups]
         if exclusions:
             clauses += [(self.t.Occur.MustNot, self.term(term, exact=True, scored=False)) for term in parsed.excluded]
@@ -316,14 +374,15 @@ class _Queries:
             parts.append(self._terms("entity", [f"{label}{_SEP}{normalize(value).strip()}"]))
         return self.t.Query.const_score_query(self._all(parts), 0.0)
 
-    def build(self, parsed: ParsedQuery | None, q: SearchQuery) -> tuple[Any, Any]:
-        """(the query that ranks, the query that only matches — for facets)."""
+    def build(self, parsed: ParsedQuery | None, q: SearchQuery, searcher: Any = None) -> tuple[Any, Any]:
+        """(the query that ranks, the query that only matches — for facets); ``searcher``
+        gives the statistics that rank three-word phrases by their triple."""
         Must, Should = self.t.Occur.Must, self.t.Occur.Should
         filters = self.filters(q)
         if parsed is None:
             matching = self.t.Query.boolean_query([(Must, self.t.Query.all_query()), (Must, filters)])
             return matching, matching
-        main = self.match(parsed)
+        main = self.match(parsed, searcher=searcher)
         matching = self.t.Query.boolean_query([(Must, self.match(parsed, scored=False)), (Must, filters)])
         clauses = [(Must, main), (Must, filters)]
         if parsed.has_diacritics:
@@ -649,9 +708,9 @@ class TantivyBackend:
         parsed = checked_query(query)
         if query.sees_nothing:
             return SearchResult(total=0, hits=[], facets={}, took_ms=0.0)
-        ranking, matching = self._queries.build(parsed, query)
+        searcher = self._searcher()   # one snapshot for hits, totals, facets and BM25 statistics
+        ranking, matching = self._queries.build(parsed, query, searcher)
         limit = min(query.limit, MAX_LIMIT)
-        searcher = self._searcher()   # one snapshot for hits, totals and facets
         t = self._queries.t
         try:
             top = max(limit, 1)   # tantivy refuses a limit of 0 (a count only): fetch one, show none

@@ -331,12 +331,14 @@ def test_folded_tokens_match_folding_the_text_also_when_the_cache_is_renewed(mon
 
 
 def test_three_word_phrases_counted_faceted_and_excluded_through_triples_match_the_ranked_phrase(root: Path):
-    """Totals, facets, the phrase tier and exclusions find a three-word phrase by its
-    triple (no scoring); the ranked hits by the phrase of pairs. Both must agree, also
-    across a page break and never for the words apart or in another order."""
+    """Totals, facets, the phrase tier, exclusions and the ranked hits find a three-word
+    phrase by its triple: the same documents as the phrase of pairs, also across a page
+    break, and never the words apart or in another order."""
     import indexing.tantivy_index as ti
 
-    assert ti._triples(["ban", "thuong", "vu", "tinh"]) == ["ban_thuong_vu", "thuong_vu_tinh"]
+    # the pad makes the length that of the pairs (3), for BM25's length norm
+    assert ti._triples(["ban", "thuong", "vu", "tinh"]) == ["ban_thuong_vu", "thuong_vu_tinh", "_"]
+    assert ti._triples(["ban", "thuong"]) == ["_"] and ti._triples(["ban"]) == []
     b = TantivyBackend(root)
     try:
         b.index([doc(1, ["Ban Thường vụ Tỉnh ủy họp."], fonds="01"),
@@ -353,5 +355,32 @@ def test_three_word_phrases_counted_faceted_and_excluded_through_triples_match_t
         assert r.total == 5 and set(ids(r)[:2]) == {1, 2}   # the phrase tier: a triple, then the rest by BM25
         assert min(h.score for h in r.hits[:2]) >= 1.0 > max(h.score for h in r.hits[2:])
         assert sorted(ids(run(b, 'ban -"thuong vu tinh"'))) == [3, 4, 5]
+    finally:
+        b.close()
+
+
+def test_a_ranked_three_word_phrase_scores_by_its_triple_exactly_as_the_phrase_of_pairs(root: Path):
+    """The boosted triple must give tantivy's BM25 of the phrase of pairs to the bit
+    (same order, same ties), alone and summed with other terms; documents of several
+    lengths, repeated phrases, and a deleted document (BM25 counts it in N)."""
+    from indexing.query import checked_query
+
+    texts = ["Ban Thường vụ Tỉnh ủy họp bàn.", "Họp Ban Thường vụ, Ban Thường vụ, rồi Ban Thường vụ.",
+             "Nghị quyết của Ban Thường vụ về công tác cán bộ và đảng viên ở nông thôn mới " * 5,
+             "Ban Thường trực", "nông thôn mới, nông thôn mới", "Đảng bộ xã và nông thôn mới " * 3]
+    b = TantivyBackend(root)
+    try:
+        b.index([doc(i + 1, [texts[i % len(texts)] + f" số {i}"]) for i in range(60)])
+        b.index([doc(7, ["thay thế: Ban Thường vụ"])])   # the old document 7 stays counted until merged
+        s = b._searcher()
+        for text in ('"Ban Thường vụ"', '"nong thon moi"', '"ban thuong vu" OR dang', '"nông thôn mới" xã',
+                     "hop tac xa"):
+            q = SearchQuery(text=text, limit=50, access_modes=("public",))
+            parsed = checked_query(q)
+            pairs = s.search(b._queries.build(parsed, q)[0], 100, count=True)        # no searcher: pair phrase
+            triples = s.search(b._queries.build(parsed, q, s)[0], 100, count=True)
+            assert pairs.count == triples.count and pairs.count > 0 or text == "hop tac xa", text
+            assert [(sc, a.segment_ord, a.doc) for sc, a in pairs.hits] == [
+                (sc, a.segment_ord, a.doc) for sc, a in triples.hits], text
     finally:
         b.close()
