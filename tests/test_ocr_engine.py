@@ -126,3 +126,19 @@ def test_ocr_many_goes_on_past_a_bad_page(tmp_path, opts, page300):
     assert isinstance(results[1], PageOCR) and "08-CT/TU" in results[1].text
     assert isinstance(results[2], PageOCR) and results[2].blank
     assert not isinstance(results[1], KholuuError)
+
+
+def test_page_pixels_from_the_raw_packer_equal_numpys_view():
+    """ocr.engine._pixels uses Pillow's internal raw encoder for speed; it must give exactly
+    np.asarray's array for the modes pages are read in (L, RGB), odd widths included."""
+    import numpy as np
+    from PIL import Image
+
+    from ocr.engine import _pixels
+
+    rng = np.random.default_rng(3)
+    for shape, mode in (((37, 53), "L"), ((41, 29, 3), "RGB"), ((700, 1001), "L"), ((301, 257, 3), "RGB")):
+        img = Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode)
+        got = _pixels(img)
+        assert got.shape == shape and got.dtype == np.uint8
+        assert np.array_equal(got, np.asarray(img)), (shape, mode)
