@@ -384,3 +384,29 @@ def test_a_ranked_three_word_phrase_scores_by_its_triple_exactly_as_the_phrase_o
                 (sc, a.segment_ord, a.doc) for sc, a in triples.hits], text
     finally:
         b.close()
+
+
+def test_facets_asked_in_part_are_asked_again_when_the_cut_could_change_the_top(root: Path,
+                                                                                 monkeypatch: pytest.MonkeyPatch):
+    """Entities come first as ``ENTITY_BUCKETS`` values and fonds from their labels; a
+    tie at the cut (150 persons once each: the first 20 by name) or labels cut short
+    (fonds 01 under seven spellings) must fall back to the full count, not to a wrong one."""
+    import indexing.tantivy_index as ti
+
+    docs = [doc(i, ["Báo cáo công tác"], fonds="01", entities=[("PER", f"Người {i:03d}")]) for i in range(1, 151)]
+    for d in docs[:6]:
+        d.fonds_name = f"Phông một, cách viết {d.id}"
+    for i, d in enumerate(docs[6:15]):
+        d.fonds = "02" if i < 5 else "03"
+    b = TantivyBackend(root)
+    try:
+        for part in (docs[100:], docs[50:100], docs[:50]):   # three segments, merged by tantivy
+            b.index(part)
+        r = run(b, "báo cáo", facets=True)
+        assert [(v.value, v.count) for v in r.facets["person"]] == [(f"Người {i:03d}", 1) for i in range(1, 21)]
+        assert {v.value: v.count for v in r.facets["fonds"]} == {"01": 141, "02": 5, "03": 4}
+        monkeypatch.setattr(ti, "FACET_BUCKETS", 3)   # fonds labels: the main 01 spelling (135), 02 and 03
+        r = run(b, "báo cáo", facets=True)
+        assert {v.value: v.count for v in r.facets["fonds"]} == {"01": 141, "02": 5, "03": 4}
+    finally:
+        b.close()
