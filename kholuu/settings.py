@@ -103,6 +103,9 @@ class Settings:
     # web
     host: str = "127.0.0.1"
     port: int = 8000
+    # searches of the web app run in this many worker processes (indexing.pool);
+    # 0 = in the web process itself (threads, one GIL)
+    search_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     # access: may visitors who are not logged in see public documents?
     public_access: bool = True
 
@@ -181,6 +184,7 @@ def settings_env(s: Settings) -> dict[str, str]:
         "KHOLUU_OCR_LOW_CONFIDENCE": str(s.ocr_low_confidence),
         "KHOLUU_HOST": s.host,
         "KHOLUU_PORT": str(s.port),
+        "KHOLUU_SEARCH_WORKERS": str(s.search_workers),
         "KHOLUU_PUBLIC_ACCESS": "on" if s.public_access else "off",
     }
     return env
@@ -236,6 +240,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ocr_low_confidence=_float(env, "KHOLUU_OCR_LOW_CONFIDENCE", 70.0, 0.0, 100.0),
         host=(env.get("KHOLUU_HOST") or "127.0.0.1").strip(),
         port=port,
+        search_workers=_int(env, "KHOLUU_SEARCH_WORKERS", os.cpu_count() or 1, 0, 64),
         public_access=_bool(env, "KHOLUU_PUBLIC_ACCESS", True),
     )
 

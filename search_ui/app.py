@@ -89,14 +89,16 @@ class NotFound(StarletteHTTPException):
 
 def create_app(settings: Settings, *, catalog: Catalog | None = None,
                backend: SearchBackend | None = None) -> FastAPI:
-    """The web app over ``catalog`` and ``backend`` (opened from settings when not given)."""
+    """The web app over ``catalog`` and ``backend``. When not given, the backend is opened
+    from settings with its searches in a worker pool (``indexing.pool``), closed on shutdown."""
     owns_catalog = catalog is None
     catalog = catalog or Catalog.from_settings(settings)
     owns_backend = backend is None
     if backend is None:
-        import indexing
+        # searches in KHOLUU_SEARCH_WORKERS processes: concurrent researchers use every core
+        from indexing.pool import open_search_backend
 
-        backend = indexing.open_backend(settings)
+        backend = open_search_backend(settings)
     state = AppState(settings=settings, catalog=catalog, backend=backend, repo=Repository(catalog),
                      templates=_templates(), owns_backend=owns_backend, owns_catalog=owns_catalog,
                      limiter=auth.LoginLimiter())

@@ -4,6 +4,8 @@ The corpus is written for these tests. Here it runs on both embedded backends:
 tantivy (the default, ``indexing.tantivy_index``) and the older SQLite FTS5 one
 (``indexing.embedded``, kept for the benchmark's comparison);
 ``test_indexing_elastic.py`` collects the same tests again for Elasticsearch.
+``tantivy-pool`` runs the same tests through ``indexing.pool.SearchPool``
+(searches in two worker processes), as the web app searches.
 The ``test_embedded_*`` tests at the end are FTS5 specifics; tantivy's are in
 ``test_indexing_tantivy.py``.
 """
@@ -20,7 +22,7 @@ import pytest
 from indexing.base import IndexDocument, IndexPage, SearchBackend, SearchQuery, SearchResult
 from kholuu.errors import QuerySyntaxError
 
-BACKENDS = ["tantivy", "fts5"]
+BACKENDS = ["tantivy", "tantivy-pool", "fts5"]
 PUBLIC = ("public",)
 ALL = ("public", "conditional", "secret")
 
@@ -30,6 +32,14 @@ def make_backend(name: str, tmp_path: Path) -> SearchBackend:
         from indexing.tantivy_index import TantivyBackend
 
         return TantivyBackend(tmp_path / "index" / "tantivy")
+    if name == "tantivy-pool":
+        from functools import partial
+
+        from indexing.pool import SearchPool
+        from indexing.tantivy_index import TantivyBackend
+
+        root = tmp_path / "index" / "tantivy"
+        return SearchPool(TantivyBackend(root), partial(TantivyBackend, root), 2)
     if name == "fts5":
         from indexing.embedded import EmbeddedBackend
 

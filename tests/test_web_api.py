@@ -3,6 +3,7 @@ embedded index, page images rendered for the tests (see test_web_support.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
@@ -18,9 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from indexing.base import FacetValue, Hit, SearchResult
+from indexing.base import FacetValue, Hit, SearchQuery, SearchResult
 from kholuu.catalog import Catalog
-from kholuu.errors import QuerySyntaxError
+from kholuu.errors import QuerySyntaxError, SearchError
 from kholuu.settings import load_settings
 from search_ui import images
 from search_ui.app import CSP, create_app
@@ -481,3 +482,26 @@ def test_hit_boxes_from_real_ocr_land_on_the_drawn_words(tmp_path: Path) -> None
     assert len(got) == len(want) == 6
     for box, expected in zip(got, want):
         assert _iou(box, expected) > 0.5, (box, expected)
+
+
+def test_app_opened_from_settings_searches_in_worker_processes(env: Env) -> None:
+    """The product path: no backend given, so the app opens a search pool
+    (KHOLUU_SEARCH_WORKERS=2) and answers exactly as the in-process app of ``env``."""
+    from indexing.pool import SearchPool
+
+    settings = dataclasses.replace(env.settings, search_workers=2)
+    app = create_app(settings, catalog=env.catalog)
+    pool = app.state.kholuu.backend
+    assert isinstance(pool, SearchPool) and pool.workers == 2
+    with TestClient(app) as client:
+        for params in ({"q": "nông thôn mới"}, {"q": "nong thon moi", "sort": "date_desc"},
+                       {"q": "chỉ thị", "fonds": "F01"}, {"q": "-nông"}):
+            got, want = client.get("/api/search", params=params), env.client.get("/api/search", params=params)
+            assert got.status_code == want.status_code == 200
+            a, b = got.json(), want.json()
+            a.pop("took_ms", None), b.pop("took_ms", None)
+            assert a == b, params
+        assert env.doc("secret") not in [h["id"] for h in client.get(
+            "/api/search", params={"q": "nông thôn mới"}).json()["hits"]]
+    with pytest.raises(SearchError, match="closed"):   # shut down with the app
+        pool.search(SearchQuery(text="nông"))

@@ -1,0 +1,144 @@
+"""The search pool (``indexing.pool``): the same answers as in-process searches,
+errors that reach the caller, a killed worker replaced, rebuilds seen by workers.
+
+The contract suite of ``test_indexing_embedded.py`` runs through the pool too
+(its ``tantivy-pool`` backend); these are the pool's own cases.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from indexing.base import SearchQuery, SearchResult
+from indexing.pool import SearchPool, open_search_backend
+from indexing.tantivy_index import TantivyBackend
+from kholuu.errors import QuerySyntaxError, SearchError
+from kholuu.settings import load_settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.search import QUERY_MIX, corpus  # noqa: E402
+
+ACCESS = [("public",), ("public", "conditional"), ("public", "conditional", "secret"), ()]
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchPool]:
+    root = tmp_path_factory.mktemp("pool") / "tantivy"
+    backend = TantivyBackend(root)
+    backend.index(corpus(400, 3, seed=11))
+    p = SearchPool(backend, partial(TantivyBackend, root), 2)
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+def same(a: SearchResult, b: SearchResult) -> bool:
+    return replace(a, took_ms=0.0) == replace(b, took_ms=0.0)
+
+
+def test_pool_answers_exactly_as_the_in_process_backend(pool: SearchPool):
+    checked = 0
+    for _label, kw in QUERY_MIX:
+        for modes in ACCESS:
+            for extra in ({}, {"offset": 10, "limit": 5}, {"granted_ids": (3, 5, 8), "fonds_scope": ("F07",)}):
+                q = SearchQuery(**kw, access_modes=modes, facets=True, **extra)
+                direct, through_pool = pool.backend.search(q), pool.search(q)
+                assert same(direct, through_pool), (kw, modes, extra)
+                checked += direct.total > 0
+    assert checked > 50   # most of the cases found something: the comparison is not between empty results
+
+
+def test_worker_cpu_time_is_reported(pool: SearchPool):
+    result, cpu_ms = pool.search_timed(SearchQuery(text="nông thôn", access_modes=("public",)))
+    assert result.total > 0 and cpu_ms > 0
+
+
+def test_malformed_query_is_the_same_typed_error(pool: SearchPool):
+    q = SearchQuery(text="-nông", access_modes=("public",))
+    with pytest.raises(QuerySyntaxError) as direct:
+        pool.backend.search(q)
+    with pytest.raises(QuerySyntaxError) as pooled:
+        pool.search(q)
+    assert str(pooled.value) == str(direct.value) and "loại trừ" in str(pooled.value)
+
+
+def test_a_killed_worker_is_replaced_and_the_search_answered(pool: SearchPool):
+    q = SearchQuery(text="hop tac xa", access_modes=("public",))
+    expected = pool.backend.search(q)
+    before = pool.warm()
+    assert len(before) == 2
+    os.kill(before[0], signal.SIGKILL)
+    assert same(pool.search(q), expected)       # the broken pool is replaced, the search retried
+    after = pool.warm()
+    assert len(after) == 2 and not set(after) & set(before)
+    assert same(pool.search(q), expected)
+
+
+def test_workers_see_commits_and_rebuilds(tmp_path: Path):
+    root = tmp_path / "tantivy"
+    backend = TantivyBackend(root)
+    docs = list(corpus(120, 2, seed=3))
+    backend.index(docs[:60])
+    p = SearchPool(backend, partial(TantivyBackend, root), 2)
+    try:
+        p.warm()
+        everything = SearchQuery(text="", access_modes=("public", "conditional", "secret"), limit=0)
+        assert p.search(everything).total == 60
+        p.index(docs[60:])                                  # a commit by the in-process writer
+        assert {p.search(everything).total for _ in range(6)} == {120}   # every worker sees it
+        p.rebuild(iter(docs[:30]))                          # a new generation, CURRENT swapped
+        assert {p.search(everything).total for _ in range(6)} == {30}
+        assert same(p.search(SearchQuery(text="nông thôn", access_modes=("public",))),
+                    backend.search(SearchQuery(text="nông thôn", access_modes=("public",))))
+    finally:
+        p.close()
+
+
+def test_closed_pool_is_a_search_error(tmp_path: Path):
+    root = tmp_path / "tantivy"
+    backend = TantivyBackend(root)
+    backend.index(list(corpus(10, 1, seed=1)))
+    p = SearchPool(backend, partial(TantivyBackend, root), 1)
+    p.close()
+    with pytest.raises(SearchError, match="closed"):
+        p.search(SearchQuery(text="nông", access_modes=("public",)))
+
+
+def test_a_backend_that_cannot_open_in_the_worker_is_a_search_error(tmp_path: Path):
+    backend = TantivyBackend(tmp_path / "tantivy")
+    p = SearchPool(backend, partial(_unopenable, str(tmp_path)), 1)
+    try:
+        with pytest.raises(SearchError, match="stopped twice"):
+            p.search(SearchQuery(text="nông", access_modes=("public",)))
+    finally:
+        p.close()
+
+
+def _unopenable(where: str) -> TantivyBackend:
+    raise SystemExit(f"{where}: cannot open")   # the worker process exits during its initializer
+
+
+def test_settings_choose_the_pool_or_in_process(tmp_path: Path):
+    zero = load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_SEARCH_WORKERS": "0"})
+    two = load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_SEARCH_WORKERS": "2"})
+    assert load_settings({"KHOLUU_HOME": str(tmp_path)}).search_workers == (os.cpu_count() or 1)
+    plain = open_search_backend(zero)
+    try:
+        assert isinstance(plain, TantivyBackend)
+    finally:
+        plain.close()
+    pooled = open_search_backend(two)
+    try:
+        assert isinstance(pooled, SearchPool) and pooled.workers == 2 and len(pooled.warm()) == 2
+        assert pooled.complete is pooled.backend.complete   # extras stay in-process
+    finally:
+        pooled.close()
