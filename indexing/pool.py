@@ -6,15 +6,15 @@ marking, facet assembly). Threads of one process run that Python one at a time
 one interpreter. ``SearchPool`` runs ``search`` in ``workers`` processes
 (``KHOLUU_SEARCH_WORKERS``, default: the number of cores; 0 = no pool, searches
 run in the calling thread as before). Each worker opens its own backend with
-``opener`` in its initializer; processes are started with ``spawn`` because the
+``opener`` when it starts; processes are started with ``spawn`` because the
 tantivy index handles and Elasticsearch connections must not cross a fork.
 
 Only ``search`` goes to the workers. Everything else (indexing, ``present``,
 ``count``, ``rebuild``, ``close``) runs on the in-process backend. The caller
 builds the ``SearchQuery`` with its access filter exactly as without the pool;
 a worker only executes it. A worker's typed error (``QuerySyntaxError``,
-``SearchError``) reaches the caller unchanged; a dead worker breaks the pool,
-which is then replaced and the search retried once. Workers see rebuilds and
+``SearchError``) reaches the caller unchanged; a worker that died is replaced
+by a new one and the search retried once on it. Workers see rebuilds and
 other writers' commits because the backend checks for them on every search.
 """
 
@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections import deque
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
@@ -35,35 +33,123 @@ from indexing.base import IndexDocument, SearchBackend, SearchQuery, SearchResul
 from kholuu.errors import SearchError
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
     from kholuu.settings import Settings
 
 log = logging.getLogger("kholuu.search")
+CLOSE_WAIT_S = 30.0
 
-_worker_backend: SearchBackend | None = None   # the backend of this worker process
 
+def _serve(conn: "Connection", opener: Callable[[], SearchBackend]) -> None:
+    """A worker process: open the backend, say so, then answer queries until told to stop.
 
-def _start_worker(opener: Callable[[], SearchBackend]) -> None:
-    """Worker initializer: open the backend once; Ctrl+C is for the parent (it shuts workers down)."""
-    global _worker_backend
+    Each answer is ``("ok", result, cpu_ms)`` or ``("error", exception)``; Ctrl+C is for
+    the parent, which stops the workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_backend = opener()
+    try:
+        backend = opener()
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        conn.send(("error", _sendable(exc)))
+        return
+    conn.send(("ready", multiprocessing.current_process().pid))
+    try:
+        while True:
+            try:
+                query = conn.recv()
+            except EOFError:
+                return
+            if query is None:
+                return
+            cpu_started = time.thread_time()
+            try:
+                result = backend.search(query)
+            except Exception as exc:  # noqa: BLE001 - the caller gets it as if in-process
+                conn.send(("error", _sendable(exc)))
+                continue
+            conn.send(("ok", result, (time.thread_time() - cpu_started) * 1000))
+    finally:
+        backend.close()
 
 
-def _search_in_worker(query: SearchQuery) -> tuple[SearchResult, float]:
-    """One search in a worker, with the worker's CPU time for it (ms): the caller cannot see it."""
-    assert _worker_backend is not None, "search worker without a backend"
-    cpu_started = time.thread_time()
-    result = _worker_backend.search(query)
-    return result, (time.thread_time() - cpu_started) * 1000
+def _sendable(exc: BaseException) -> BaseException:
+    """The exception itself when it survives pickling (typed errors do), else a SearchError saying what it was."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 - anything unpicklable becomes a plain message
+        return SearchError(f"{type(exc).__name__}: {exc}")
 
 
-def _worker_pid() -> int:
-    time.sleep(0.05)   # keeps this worker busy so the next warm-up call starts another one
-    return os.getpid()
+class _WorkerDied(Exception):
+    pass
+
+
+class _Waiter:
+    """A thread waiting for an idle worker."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.worker: _Worker | None = None
+
+
+class _Worker:
+    """One worker process and the parent's end of its pipe; used by one thread at a time."""
+
+    def __init__(self, ctx: Any, opener: Callable[[], SearchBackend]):
+        self.conn, child = ctx.Pipe()
+        self.process: BaseProcess = ctx.Process(target=_serve, args=(child, opener), daemon=True,
+                                                name="kholuu-search")
+        self.process.start()
+        child.close()
+        self.pid: int | None = None   # set once the worker said it is ready
+
+    def _receive(self) -> tuple:
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError) as exc:
+            raise _WorkerDied() from exc
+
+    def ready(self) -> int:
+        """Wait until the worker has opened its backend; its pid."""
+        if self.pid is None:
+            answer = self._receive()
+            if answer[0] == "error":
+                raise answer[1]
+            self.pid = int(answer[1])
+        return self.pid
+
+    def search(self, query: SearchQuery) -> tuple[SearchResult, float]:
+        self.ready()
+        try:
+            self.conn.send(query)
+        except (OSError, ValueError) as exc:
+            raise _WorkerDied() from exc
+        answer = self._receive()
+        if answer[0] == "error":
+            raise answer[1]
+        return answer[1], answer[2]
+
+    def stop(self, wait_s: float) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(wait_s)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(1)
+        self.conn.close()
 
 
 class SearchPool:
-    """A ``SearchBackend`` whose ``search`` runs in worker processes (see the module docstring)."""
+    """A ``SearchBackend`` whose ``search`` runs in worker processes (see the module docstring).
+
+    Each worker has its own pipe; a searching thread takes an idle worker (or waits
+    for one), sends the query, and reads the answer itself: no relay thread between."""
 
     def __init__(self, backend: SearchBackend, opener: Callable[[], SearchBackend], workers: int):
         if workers < 1:
@@ -72,51 +158,69 @@ class SearchPool:
         self.name = backend.name
         self.workers = workers
         self._opener = opener
-        self._lock = threading.Lock()
+        self._ctx = multiprocessing.get_context("spawn")
         self._closed = False
-        self._executor = self._new_executor()
+        # idle workers, and the threads waiting for one in arrival order: a returned worker
+        # goes to the longest waiting thread (a plain queue lets a thread that just finished
+        # take it again at once, and a few unlucky requests wait for seconds)
+        self._lock = threading.Condition()
+        self._idle: list[_Worker] = [_Worker(self._ctx, opener) for _ in range(workers)]   # start in parallel
+        self._waiting: deque[_Waiter] = deque()
 
-    def _new_executor(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start_worker, initargs=(self._opener,))
-
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
-        """A worker died: start a new pool (once, however many searches saw the old one break)."""
+    def _take(self) -> _Worker:
         with self._lock:
             if self._closed:
                 raise SearchError("the search pool is closed")
-            if self._executor is broken:
-                log.warning("a search worker died; starting new search workers")
-                broken.shutdown(wait=False, cancel_futures=True)
-                self._executor = self._new_executor()
+            if self._idle and not self._waiting:
+                return self._idle.pop()
+            waiter = _Waiter()
+            self._waiting.append(waiter)
+        waiter.event.wait()
+        if waiter.worker is None:
+            raise SearchError("the search pool is closed")
+        return waiter.worker
 
-    def warm(self, timeout_s: float = 20.0) -> list[int]:
-        """Start every worker now (each opens its index) rather than on the first searches.
-        Returns the process ids of the workers that answered (all of them unless one is
-        slower to start than ``timeout_s``)."""
-        seen: set[int] = set()
-        deadline = time.monotonic() + timeout_s
-        while len(seen) < self.workers and time.monotonic() < deadline:
-            executor = self._executor   # rounds of short calls: busy workers make the pool start the rest
-            try:
-                seen.update(f.result() for f in [executor.submit(_worker_pid) for _ in range(self.workers)])
-            except BrokenProcessPool:
-                self._replace(executor)
-                seen.clear()
-        return sorted(seen)
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if self._waiting and not self._closed:
+                waiter = self._waiting.popleft()
+                waiter.worker = worker
+                waiter.event.set()
+                return
+            self._idle.append(worker)
+            self._lock.notify_all()
+
+    def warm(self) -> list[int]:
+        """Wait until every worker has opened its backend. Returns the workers' process ids."""
+        taken = [self._take() for _ in range(self.workers)]
+        pids = []
+        try:
+            for i, w in enumerate(taken):
+                try:
+                    pids.append(w.ready())
+                except _WorkerDied:
+                    w.stop(0)
+                    taken[i] = _Worker(self._ctx, self._opener)
+                    pids.append(taken[i].ready())
+        finally:
+            for w in taken:
+                self._give_back(w)
+        return sorted(pids)
 
     def search_timed(self, query: SearchQuery) -> tuple[SearchResult, float]:
         """``search`` plus the CPU time (ms) the worker spent on it (for the benchmark)."""
-        for _attempt in range(2):
-            executor = self._executor
-            try:
-                return executor.submit(_search_in_worker, query).result()
-            except BrokenProcessPool:
-                self._replace(executor)
-            except RuntimeError as exc:   # submit after shutdown: closed, or replaced meanwhile
-                if self._closed:
-                    raise SearchError("the search pool is closed") from exc
-        raise SearchError("the search worker stopped twice while running this search; see the server log")
+        worker = self._take()
+        try:
+            for _attempt in range(2):
+                try:
+                    return worker.search(query)
+                except _WorkerDied:
+                    log.warning("search worker %s stopped; starting a new one", worker.process.pid)
+                    worker.stop(0)
+                    worker = _Worker(self._ctx, self._opener)
+            raise SearchError("the search worker stopped twice while running this search; see the server log")
+        finally:
+            self._give_back(worker)
 
     def search(self, query: SearchQuery) -> SearchResult:
         return self.search_timed(query)[0]
@@ -138,10 +242,17 @@ class SearchPool:
         self.backend.clear()
 
     def close(self) -> None:
+        """Stop the workers (waiting up to CLOSE_WAIT_S for searches still running), then the backend."""
         with self._lock:
-            self._closed = True
-            executor = self._executor
-        executor.shutdown(wait=True, cancel_futures=True)
+            if not self._closed:
+                self._closed = True
+                for waiter in self._waiting:   # threads still waiting get "closed"
+                    waiter.event.set()
+                self._waiting.clear()
+                self._lock.wait_for(lambda: len(self._idle) == self.workers, timeout=CLOSE_WAIT_S)
+            idle, self._idle = self._idle, []
+        for w in idle:
+            w.stop(5)
         self.backend.close()
 
     def __getattr__(self, name: str) -> Any:

@@ -7,6 +7,8 @@ import runpy
 import sys
 from pathlib import Path
 
+from kholuu.settings import load_settings
+
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "search.py"
 
 
@@ -25,6 +27,20 @@ def test_search_benchmark_reports_its_figures(tmp_path: Path, capsys, monkeypatc
         assert 0 < r["p50_ms"] <= r["p95_ms"] <= r["p99_ms"]
     assert set(result["p95_by_kind_ms"]) == set(result["p95_cpu_by_kind_ms"]) == \
         {"word+diacritics", "word folded", "phrase", "filters+facets"}
+    # by default the searches go through the web app's pool of worker processes
+    assert result["search_workers"] == load_settings().search_workers > 0 and result["search_mode"].startswith("pool")
+    assert result["concurrency_8"]["cpu_p50_ms"] > 0 and result["concurrency_8"]["cpu_all_ms_per_query"] > 0
+
+
+def test_search_benchmark_keeps_the_in_process_mode(tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", [str(BENCH), "--docs", "40", "--queries", "12", "--search-workers", "0",
+                                      "--dir", str(tmp_path)])
+    try:
+        runpy.run_path(str(BENCH), run_name="__main__")
+    except SystemExit as exc:
+        assert exc.code == 0
+    out = capsys.readouterr().out
+    assert "searches: in-process" in out and "concurrency_8: p50" in out
 
 
 def test_search_benchmark_runs_both_embedded_backends_side_by_side(tmp_path: Path, capsys, monkeypatch):
