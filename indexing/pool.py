@@ -241,8 +241,9 @@ class SearchPool:
     def clear(self) -> None:
         self.backend.clear()
 
-    def close(self) -> None:
-        """Stop the workers (waiting up to CLOSE_WAIT_S for searches still running), then the backend."""
+    def stop_workers(self) -> None:
+        """Stop the workers (waiting up to CLOSE_WAIT_S for searches still running); searches
+        after this are a ``SearchError``. The in-process backend stays open."""
         with self._lock:
             if not self._closed:
                 self._closed = True
@@ -253,6 +254,10 @@ class SearchPool:
             idle, self._idle = self._idle, []
         for w in idle:
             w.stop(5)
+
+    def close(self) -> None:
+        """Stop the workers, then close the in-process backend."""
+        self.stop_workers()
         self.backend.close()
 
     def __getattr__(self, name: str) -> Any:

@@ -57,11 +57,23 @@ def es_backend(es_settings: Settings) -> Iterator["indexing.elastic.ElasticBacke
         b.close()
 
 
-@pytest.fixture
-def backend(es_backend):
-    """The contract suite's fixture: the shared corpus in a fresh Elasticsearch index."""
+@pytest.fixture(params=["direct", "pool"])
+def backend(request: pytest.FixtureRequest, es_backend, es_settings: Settings):
+    """The contract suite's fixture: the shared corpus in a fresh Elasticsearch index,
+    searched directly and through the web app's search pool (two worker processes)."""
+    from functools import partial
+
+    from indexing.pool import SearchPool
+
     es_backend.index(CORPUS)
-    return es_backend
+    if request.param == "direct":
+        yield es_backend
+        return
+    pool = SearchPool(es_backend, partial(indexing.open_backend, es_settings), 2)
+    try:
+        yield pool
+    finally:
+        pool.stop_workers()   # es_backend drops its index and closes itself
 
 
 # ------------------------------------------------------------- Elasticsearch only
