@@ -185,11 +185,13 @@ def bench_opener(folder: Path, es_url: str | None, embedded: str = "tantivy") ->
     return partial(TantivyBackend, folder / "tantivy")
 
 
-def default_search_workers() -> int:
-    """What the web app uses: ``KHOLUU_SEARCH_WORKERS`` (default: every core)."""
-    from kholuu.settings import load_settings
+def default_search_workers(elasticsearch: bool = False) -> int:
+    """What the web app uses: ``KHOLUU_SEARCH_WORKERS``, by default every core for the
+    embedded index and none (in-process) for Elasticsearch."""
+    from kholuu.settings import load_settings, replace, search_worker_count
 
-    return load_settings().search_workers
+    settings = replace(load_settings(), elasticsearch_url="http://bench" if elasticsearch else None)
+    return search_worker_count(settings)
 
 
 def with_search_pool(backend: SearchBackend, opener: Callable[[], SearchBackend], workers: int) -> SearchBackend:

@@ -275,8 +275,9 @@ def pooled(backend: SearchBackend, opener: Callable[[], SearchBackend], workers:
 
 
 def open_search_backend(settings: "Settings") -> SearchBackend:
-    """The configured backend with searches in ``settings.search_workers`` processes (the web app's)."""
+    """The configured backend with its searches in ``search_worker_count(settings)`` processes (the web app's)."""
     import indexing
+    from kholuu.settings import search_worker_count
 
     return pooled(indexing.open_backend(settings), partial(indexing.open_backend, settings),
-                  settings.search_workers)
+                  search_worker_count(settings))

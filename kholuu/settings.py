@@ -104,8 +104,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     # searches of the web app run in this many worker processes (indexing.pool);
-    # 0 = in the web process itself (threads, one GIL)
-    search_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    # 0 = in the web process itself (threads, one GIL); None = by backend: every
+    # core for the embedded index, 0 for Elasticsearch (see search_worker_count)
+    search_workers: int | None = None
     # access: may visitors who are not logged in see public documents?
     public_access: bool = True
 
@@ -184,10 +185,21 @@ def settings_env(s: Settings) -> dict[str, str]:
         "KHOLUU_OCR_LOW_CONFIDENCE": str(s.ocr_low_confidence),
         "KHOLUU_HOST": s.host,
         "KHOLUU_PORT": str(s.port),
-        "KHOLUU_SEARCH_WORKERS": str(s.search_workers),
+        "KHOLUU_SEARCH_WORKERS": "" if s.search_workers is None else str(s.search_workers),
         "KHOLUU_PUBLIC_ACCESS": "on" if s.public_access else "off",
     }
     return env
+
+
+def search_worker_count(s: Settings) -> int:
+    """Processes the web app searches in. By default every core for the embedded
+    index, whose searches run in Python's process (8 threads in one interpreter
+    queue on its lock: c=8 p95 151 against 91 ms in two processes at 200k), and
+    none for Elasticsearch, whose node does the work (a pool of 2 measured no
+    better and fewer queries a second: docs/SEARCH_PERF.md)."""
+    if s.search_workers is not None:
+        return s.search_workers
+    return 0 if s.elasticsearch_url else (os.cpu_count() or 1)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -240,9 +252,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ocr_low_confidence=_float(env, "KHOLUU_OCR_LOW_CONFIDENCE", 70.0, 0.0, 100.0),
         host=(env.get("KHOLUU_HOST") or "127.0.0.1").strip(),
         port=port,
-        search_workers=_int(env, "KHOLUU_SEARCH_WORKERS", os.cpu_count() or 1, 0, 64),
+        search_workers=(None if (env.get("KHOLUU_SEARCH_WORKERS") or "auto").strip().lower() == "auto"
+                        else _int(env, "KHOLUU_SEARCH_WORKERS", 0, 0, 64)),
         public_access=_bool(env, "KHOLUU_PUBLIC_ACCESS", True),
     )
 
 
-__all__ = ["Settings", "load_settings", "replace"]
+__all__ = ["Settings", "load_settings", "replace", "search_worker_count"]

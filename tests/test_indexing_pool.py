@@ -21,7 +21,7 @@ from indexing.base import SearchQuery, SearchResult
 from indexing.pool import SearchPool, open_search_backend
 from indexing.tantivy_index import TantivyBackend
 from kholuu.errors import QuerySyntaxError, SearchError
-from kholuu.settings import load_settings
+from kholuu.settings import load_settings, search_worker_count
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.search import QUERY_MIX, corpus  # noqa: E402
@@ -144,7 +144,15 @@ def _dies() -> TantivyBackend:
 def test_settings_choose_the_pool_or_in_process(tmp_path: Path):
     zero = load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_SEARCH_WORKERS": "0"})
     two = load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_SEARCH_WORKERS": "2"})
-    assert load_settings({"KHOLUU_HOME": str(tmp_path)}).search_workers == (os.cpu_count() or 1)
+    auto = load_settings({"KHOLUU_HOME": str(tmp_path)})
+    assert auto.search_workers is None and search_worker_count(auto) == (os.cpu_count() or 1)
+    es = load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_ELASTICSEARCH_URL": "http://127.0.0.1:9"})
+    assert search_worker_count(es) == 0            # the node does the work: no pool by default
+    es2 = load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_ELASTICSEARCH_URL": "http://127.0.0.1:9",
+                         "KHOLUU_SEARCH_WORKERS": "2"})
+    assert search_worker_count(es2) == 2           # unless asked for
+    assert search_worker_count(load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_SEARCH_WORKERS": "auto"})) \
+        == (os.cpu_count() or 1)
     plain = open_search_backend(zero)
     try:
         assert isinstance(plain, TantivyBackend)
