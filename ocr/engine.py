@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import tempfile
-import warnings
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,15 +86,13 @@ def _pixels(img: Image.Image) -> np.ndarray:
 
 def _load_image(path: Path) -> tuple[np.ndarray, int | None]:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                img.load()
-                dpi = img.info.get("dpi")
-                mode = img.mode
-                if mode not in ("L", "RGB"):
-                    img = img.convert("RGB" if mode not in ("1", "I;16", "I") else "L")
-                arr = _pixels(img)
+        with Image.open(path) as img:           # Pillow's warnings are filtered in ocr/__init__
+            img.load()
+            dpi = img.info.get("dpi")
+            mode = img.mode
+            if mode not in ("L", "RGB"):
+                img = img.convert("RGB" if mode not in ("1", "I;16", "I") else "L")
+            arr = _pixels(img)
     except FileNotFoundError:
         raise MissingFileError(path, "no such page image") from None
     except (OSError, SyntaxError, ValueError) as exc:

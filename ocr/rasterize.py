@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import warnings
 from pathlib import Path
 
 from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -25,6 +24,7 @@ from ocr import textlayer
 from ocr.options import OcrOptions
 
 MIN_SIDE = 16  # pixels; below this no line of text fits
+ORIENTATION_TAG = 0x0112     # EXIF orientation
 _KEEP_MODES = {"1", "L", "RGB"}
 
 
@@ -133,17 +133,17 @@ def _check_size(path: Path, width: int, height: int, options: OcrOptions, page: 
 def _rasterize_image(path: Path, out_dir: Path, options: OcrOptions) -> list[PageImage]:
     pages: list[PageImage] = []
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            warnings.simplefilter("ignore", UserWarning)  # "Corrupt EXIF data" and the like
-            with Image.open(path) as img:
-                for number, frame in enumerate(ImageSequence.Iterator(img), 1):
-                    _check_size(path, frame.width, frame.height, options, number)
-                    dpi = _dpi_of(frame)
-                    frame.load()
-                    page = _normalized(frame)
-                    same_png = img.format == "PNG" and getattr(img, "n_frames", 1) == 1 and page is frame
-                    pages.append(_store(page, dpi, out_dir, path, number, same_png=same_png))
+        with Image.open(path) as img:           # Pillow's warnings are filtered in ocr/__init__
+            for number, frame in enumerate(ImageSequence.Iterator(img), 1):
+                _check_size(path, frame.width, frame.height, options, number)
+                dpi = _dpi_of(frame)
+                frame.load()
+                page = _normalized(frame)
+                # copy the file only when nothing in it changes what the pixels mean: an EXIF
+                # orientation would turn the stored page, which OCR and its boxes do not do
+                same_png = (img.format == "PNG" and getattr(img, "n_frames", 1) == 1 and page is frame
+                            and img.getexif().get(ORIENTATION_TAG, 1) == 1)
+                pages.append(_store(page, dpi, out_dir, path, number, same_png=same_png))
     except Image.DecompressionBombError as exc:
         raise DecompressionBombError(path, f"image is too large to decode safely ({exc})") from None
     except UnidentifiedImageError:

@@ -57,6 +57,19 @@ def test_a_plain_png_is_kept_byte_for_byte_and_a_palette_png_is_converted(tmp_pa
         assert np.array_equal(np.asarray(stored), np.asarray(original.convert("RGB")))
 
 
+def test_a_png_with_an_exif_orientation_is_stored_without_it(tmp_path, opts, page_image):
+    """Copying such a PNG would carry the rotation flag into the page image: the reader's
+    derivatives would turn while the OCR boxes (in stored pixels) would not."""
+    src = tmp_path / "rotated-flag.png"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    page_image.save(src, exif=exif)
+    p = rasterize(src, tmp_path / "pages", opts)[0]
+    with Image.open(p.image_path) as stored:
+        assert stored.getexif().get(0x0112, 1) == 1
+        assert stored.size == page_image.size and np.array_equal(np.asarray(stored), np.asarray(page_image))
+
+
 def test_type_is_sniffed_from_content_not_extension(tmp_path, opts, page_image):
     misnamed = tmp_path / "scan.pdf"
     page_image.save(misnamed, format="JPEG", quality=92)
