@@ -360,11 +360,11 @@ def main(argv: list[str] | None = None) -> int:
                          "in one process (same corpus and queries; with --reuse, an index already in --dir is kept; searches in-process)")
     ap.add_argument("--search-workers", type=int, default=None, metavar="N",
                     help="run searches in N worker processes as the web app does (default: KHOLUU_SEARCH_WORKERS, "
-                         "i.e. every core); 0 = in the client threads of this process (the old mode)")
+                         "i.e. every core for the embedded index, none for Elasticsearch); 0 = in the client threads of this process (the old mode)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if args.search_workers is None:
-        args.search_workers = default_search_workers()
+        args.search_workers = default_search_workers(elasticsearch=bool(args.elasticsearch))
     if args.embedded == "both" and not args.elasticsearch:
         with tempfile.TemporaryDirectory(prefix="kholuu-bench-") as tmp:
             print(json.dumps(embedded_side_by_side(args, args.dir or Path(tmp)), ensure_ascii=False, indent=2))

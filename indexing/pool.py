@@ -4,8 +4,9 @@ Why: about half of a search is Python (query building, stored documents, hit
 marking, facet assembly). Threads of one process run that Python one at a time
 (the GIL), so eight researchers searching at once in the web process queue for
 one interpreter. ``SearchPool`` runs ``search`` in ``workers`` processes
-(``KHOLUU_SEARCH_WORKERS``, default: the number of cores; 0 = no pool, searches
-run in the calling thread as before). Each worker opens its own backend with
+(``KHOLUU_SEARCH_WORKERS``; by default every core for the embedded index and
+none for Elasticsearch, see ``kholuu.settings.search_worker_count``; 0 = no pool,
+searches run in the calling thread as before). Each worker opens its own backend with
 ``opener`` when it starts; processes are started with ``spawn`` because the
 tantivy index handles and Elasticsearch connections must not cross a fork.
 
@@ -160,6 +161,7 @@ class SearchPool:
         self._opener = opener
         self._ctx = multiprocessing.get_context("spawn")
         self._closed = False
+        self._all_stopped = False    # stop_workers took the idle workers: late returns are stopped
         # idle workers, and the threads waiting for one in arrival order: a returned worker
         # goes to the longest waiting thread (a plain queue lets a thread that just finished
         # take it again at once, and a few unlucky requests wait for seconds)
@@ -186,6 +188,9 @@ class SearchPool:
                 waiter = self._waiting.popleft()
                 waiter.worker = worker
                 waiter.event.set()
+                return
+            if self._closed and self._all_stopped:   # returned after stop_workers gave up waiting
+                worker.stop(0)
                 return
             self._idle.append(worker)
             self._lock.notify_all()
@@ -252,6 +257,7 @@ class SearchPool:
                 self._waiting.clear()
                 self._lock.wait_for(lambda: len(self._idle) == self.workers, timeout=CLOSE_WAIT_S)
             idle, self._idle = self._idle, []
+            self._all_stopped = True
         for w in idle:
             w.stop(5)
 

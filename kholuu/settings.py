@@ -199,7 +199,11 @@ def search_worker_count(s: Settings) -> int:
     better and fewer queries a second: docs/SEARCH_PERF.md)."""
     if s.search_workers is not None:
         return s.search_workers
-    return 0 if s.elasticsearch_url else (os.cpu_count() or 1)
+    if s.elasticsearch_url:
+        return 0
+    # the cores this process may use (a container may see the host's count), at most 8:
+    # each worker is an interpreter with the index open, and 8 clients were what was measured
+    return max(1, min(len(os.sched_getaffinity(0)), 8))
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -145,14 +145,14 @@ def test_settings_choose_the_pool_or_in_process(tmp_path: Path):
     zero = load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_SEARCH_WORKERS": "0"})
     two = load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_SEARCH_WORKERS": "2"})
     auto = load_settings({"KHOLUU_HOME": str(tmp_path)})
-    assert auto.search_workers is None and search_worker_count(auto) == (os.cpu_count() or 1)
+    assert auto.search_workers is None and search_worker_count(auto) == min(len(os.sched_getaffinity(0)), 8)
     es = load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_ELASTICSEARCH_URL": "http://127.0.0.1:9"})
     assert search_worker_count(es) == 0            # the node does the work: no pool by default
     es2 = load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_ELASTICSEARCH_URL": "http://127.0.0.1:9",
                          "KHOLUU_SEARCH_WORKERS": "2"})
     assert search_worker_count(es2) == 2           # unless asked for
     assert search_worker_count(load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_SEARCH_WORKERS": "auto"})) \
-        == (os.cpu_count() or 1)
+        == min(len(os.sched_getaffinity(0)), 8)
     plain = open_search_backend(zero)
     try:
         assert isinstance(plain, TantivyBackend)
@@ -164,3 +164,24 @@ def test_settings_choose_the_pool_or_in_process(tmp_path: Path):
         assert pooled.complete is pooled.backend.complete   # extras stay in-process
     finally:
         pooled.close()
+
+
+def test_a_worker_returned_after_the_pool_stopped_is_stopped_too(tmp_path: Path, monkeypatch):
+    """A search still running when stop_workers stops waiting gives its worker back later: that
+    worker must end, not sit in a pool nobody will stop."""
+    import indexing.pool as pool_module
+
+    root = tmp_path / "tantivy"
+    backend = TantivyBackend(root)
+    backend.index(corpus(20, 2, seed=3))
+    p = SearchPool(backend, partial(TantivyBackend, root), 2)
+    try:
+        busy = p._take()                      # as a search in flight holds it
+        monkeypatch.setattr(pool_module, "CLOSE_WAIT_S", 0.2)
+        p.stop_workers()
+        assert busy.process.is_alive()
+        p._give_back(busy)                    # the search finishes after the stop
+        busy.process.join(10)
+        assert not busy.process.is_alive() and not p._idle
+    finally:
+        p.close()
