@@ -129,7 +129,7 @@ def _without_frame(ink_crop: np.ndarray) -> np.ndarray:
     return cv2.copyMakeBorder(clean, 30, 30, 30, 30, cv2.BORDER_CONSTANT, value=255)
 
 
-def read_marks(rgb: np.ndarray, mask: np.ndarray, options: OcrOptions, what: Path) -> list[str]:
+def read_marks(mask: np.ndarray, options: OcrOptions, what: Path) -> list[str]:
     """Read red or blue stamps (MẬT, KHẨN, ...) from the stamp ink alone: black on white.
 
     Only wide regions in the upper part of the page are read (a secrecy or urgency
@@ -193,7 +193,7 @@ def _read_gray_frames(arr: np.ndarray, props: preprocess.ImageProperties, option
         thr, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
         mask = np.zeros(gray.shape, dtype=bool)
         mask[y:y + h, x:x + w] = crop < thr
-        found = read_marks(arr, mask, options, what)
+        found = read_marks(mask, options, what)
         if found:
             marks.extend(m for m in found if m not in marks)
             frames.append((x, y, w, h))
@@ -262,7 +262,7 @@ def _ocr_uncached(image_path: Path, options: OcrOptions, *, source: str, page: i
                 prep, words = turned, again
     result = _to_page(words, prep, options, source=source, page=page)
     if prep.stamp_mask is not None and arr.ndim == 3:
-        result.marks = read_marks(arr, prep.stamp_mask, options, image_path)
+        result.marks = read_marks(prep.stamp_mask, options, image_path)
     elif gray_marks:
         result.marks = gray_marks
     return result

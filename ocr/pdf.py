@@ -24,6 +24,7 @@ from kholuu.model import PageOCR
 from kholuu.textnorm import normalize
 from ocr.errors import MissingFileError, TruncatedImageError
 from ocr.options import OcrOptions
+from ocr.rasterize import _dpi_of, _normalized
 
 FONT_NAME = "KholuuText"
 FONT_FILES = ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -46,15 +47,6 @@ def _register_font() -> str:
             pdfmetrics.registerFont(TTFont(FONT_NAME, path))
             return FONT_NAME
     raise PdfWriteError("no TrueType font with Vietnamese glyphs found (apt install fonts-dejavu-core)")
-
-
-def _page_dpi(img: Image.Image, fallback: int) -> float:
-    dpi = img.info.get("dpi")
-    try:
-        value = float(dpi[0]) if dpi else 0.0
-    except (TypeError, ValueError):
-        value = 0.0
-    return value if value >= 30 else float(fallback)
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -118,14 +110,16 @@ def read_pdf_image(path: Path, fallback_dpi: int) -> PdfImage:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise MissingFileError(path, f"page image cannot be read ({exc})") from None
+        raise TruncatedImageError(path, f"page image cannot be read ({exc})") from None
     image = png_as_pdf_image(raw, fallback_dpi)
     if image is not None:
         return image
     try:
         with Image.open(path) as img:
-            dpi = _page_dpi(img, fallback_dpi)
-            img = img.convert("L") if img.mode in ("1", "L", "LA", "I", "I;16") else img.convert("RGB")
+            dpi = _dpi_of(img) or fallback_dpi
+            img = _normalized(img)              # L, RGB or 1, as rasterize stores pages
+            if img.mode == "1":
+                img = img.convert("L")
             return PdfImage(img.width, img.height, dpi, 1 if img.mode == "L" else 3, 8,
                             zlib.compress(img.tobytes(), 6), png_rows=False)
     except OSError as exc:

@@ -260,7 +260,6 @@ def find_gray_marks(gray: np.ndarray, binary_small: np.ndarray) -> tuple[tuple[t
     pages only). A seal is confirmed by a circle of ink 10–25 mm in radius (Hough on the
     candidate region only), a frame by ink along all four sides of its box.
     """
-    import cv2
 
     half = cv2.resize(binary_small, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     n, labels, stats, _ = cv2.connectedComponentsWithStats((half > 0).view(np.uint8), connectivity=8)
@@ -292,7 +291,6 @@ def _is_frame(component: np.ndarray, min_cover: float = 0.7) -> bool:
 def _find_circle(gray: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, float, float] | None:
     """A seal's outer ring inside ``box``: the best Hough circle of radius 10–25 mm whose
     circumference is inked over most of its length; None if there is none."""
-    import cv2
 
     x, y, w, h = box
     px_mm = max(gray.shape) / A4_LONG_MM
@@ -390,7 +388,6 @@ def erase_seal(gray: np.ndarray, seal: tuple[float, float, float]) -> np.ndarray
     signature block's lines begin under the seal). Everything else in the disc — rings,
     ring text, star, the committee's name, the signature's loops — goes.
     """
-    import cv2
 
     cx, cy, r = seal
     h, w = gray.shape
