@@ -727,7 +727,11 @@ class ElasticBackend:
         cached = self._label_cache
         if cached is not None and now - cached[0] < LABELS_TTL:
             return cached[1]
-        with self._label_lock:
+        # one search refreshes; the others keep the stale labels rather than wait for it
+        # (only the very first lookup, with nothing cached, waits)
+        if not self._label_lock.acquire(blocking=cached is None):
+            return cached[1]
+        try:
             cached = self._label_cache
             if cached is not None and time.monotonic() - cached[0] < LABELS_TTL:
                 return cached[1]
@@ -737,6 +741,8 @@ class ElasticBackend:
             labels = _label_map(resp.get("aggregations") or {})
             self._label_cache = (time.monotonic(), labels)
             return labels
+        finally:
+            self._label_lock.release()
 
     def _facets(self, aggs: dict, es_query: dict) -> dict[str, list[FacetValue]]:
         """Facet values with their labels: from the cached lookup, and for keys

@@ -138,7 +138,7 @@ def register_pages(batch_id: int, ctx: StageContext) -> PagesSummary:
     # process); the catalog, quarantine and progress stay in this thread
     with ThreadPoolExecutor(max_workers=max(1, min(ctx.settings.ocr_workers, len(todo)))) as pool:
         for i, (file, result) in enumerate(zip(todo, pool.map(read, todo)), 1):
-            ctx.progress(f"[{batch.key}] đọc tệp {i}/{len(todo)}: {file}")
+            ctx.progress(f"[{batch.key}] đã đọc tệp {i}/{len(todo)}: {file}")
             rasterized[file] = result
             if isinstance(result, KholuuError):
                 _quarantine(ctx, batch.key, folder / file, str(result))
