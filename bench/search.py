@@ -169,20 +169,7 @@ def open_bench_backend(folder: Path, es_url: str | None, *, keep: bool = False,
 
 def bench_opener(folder: Path, es_url: str | None, embedded: str = "tantivy") -> Callable[[], SearchBackend]:
     """How a search worker opens the same backend as ``open_bench_backend`` (picklable: spawn)."""
-    if es_url is not None:
-        import indexing
-        from kholuu.settings import load_settings
-
-        return partial(indexing.open_backend, load_settings({
-            "KHOLUU_HOME": str(folder), "KHOLUU_ELASTICSEARCH_URL": es_url,
-            "KHOLUU_ELASTICSEARCH_INDEX": "kholuu-bench"}))
-    if embedded == "fts5":
-        from indexing.embedded import EmbeddedBackend
-
-        return partial(EmbeddedBackend, folder / "search.sqlite")
-    from indexing.tantivy_index import TantivyBackend
-
-    return partial(TantivyBackend, folder / "tantivy")
+    return partial(open_bench_backend, folder, es_url, keep=True, embedded=embedded)
 
 
 def default_search_workers(elasticsearch: bool = False) -> int:

@@ -44,15 +44,21 @@ _FORMS: list[tuple[str, re.Pattern[str], str]] = [
 ]
 
 
-def _year(raw: str) -> int:
-    return int(raw.replace("o", "0").replace("O", "0"))
+# digits as OCR reads them in a date, often stamped by the e-signature system in
+# another font: I, l, |, J for 1, O for 0, S for 5 ("ngày I7tháng 7", "ngày J6");
+# used only where nothing but a number can stand (also by extraction.metadata)
+_OCR_DIGITS = str.maketrans("ilo|js", "110115")
 
 
-def _valid(ent_id: str, m: re.Match[str]) -> bool:
+def ocr_int(raw: str) -> int:
+    return int(raw.lower().translate(_OCR_DIGITS))
+
+
+def _valid(m: re.Match[str]) -> bool:
     g = m.groupdict()
     day = int(g["d"]) if g.get("d") else 1
     month = int(g["m"]) if g.get("m") else 1
-    year = _year(g["y"]) if g.get("y") else 2000  # a leap year: "29/2" stands
+    year = ocr_int(g["y"]) if g.get("y") else 2000  # a leap year: "29/2" stands
     if not 1800 <= year <= 2099:
         return False
     try:
@@ -71,7 +77,7 @@ def find_dates(norm: str) -> list[DateSpan]:
             start, end = m.start(group), m.end(group)
             if any(start < t_end and t_start < end for t_start, t_end, _, _ in taken):
                 continue
-            if _valid(ent_id, m):
+            if _valid(m):
                 taken.append((start, end, "DATE", ent_id))
     return sorted(taken)
 
@@ -83,11 +89,11 @@ def canonical_date(ent_id: str, text: str) -> str:
     try:
         if ent_id == "date|q":
             q = re.match(r"quy\s+(iv|iii|ii|i|[1-4])", folded)
-            return f"{_year(nums[-1]):04d}-Q{_ROMAN[q.group(1)]}" if q else text
+            return f"{ocr_int(nums[-1]):04d}-Q{_ROMAN[q.group(1)]}" if q else text
         if ent_id == "date|my":
-            return f"{_year(nums[1]):04d}-{int(nums[0]):02d}"
+            return f"{ocr_int(nums[1]):04d}-{int(nums[0]):02d}"
         if ent_id == "date|dm":
             return f"--{int(nums[1]):02d}-{int(nums[0]):02d}"
-        return date(_year(nums[2]), int(nums[1]), int(nums[0])).isoformat()
+        return date(ocr_int(nums[2]), int(nums[1]), int(nums[0])).isoformat()
     except (ValueError, IndexError):
         return text

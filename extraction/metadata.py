@@ -17,6 +17,7 @@ from datetime import date
 from functools import lru_cache
 
 from extraction.abbrev import doc_type_for_code
+from extraction.dates import ocr_int
 from extraction.lines import is_caps
 from extraction.joint import find_signers, is_joint, split_issuers
 from extraction.signature import Signer, find_recipients, find_signer
@@ -162,16 +163,10 @@ def _find_number(lines: list[str], limit: int) -> _Number | None:
 
 # --------------------------------------------------------------------------- place and date
 
-# digits as OCR reads them in a date, often stamped by the e-signature system in
-# another font: I, l, |, J for 1, O for 0, S for 5 ("ngày I7tháng 7", "ngày J6",
-# "tháng Š"); only between the date words, where nothing else can stand
+# OCR's digit slips ("ngày I7tháng 7", "tháng Š") only between the date words,
+# where nothing else can stand (extraction.dates.ocr_int reads them)
 _DATE_RE = re.compile(
     r"ngay\s*(?P<d>[\dilo|js]{1,2})?\s*thang\s*(?P<m>[\dilo|js]{1,2})?\s*nam\s*(?P<y>[\dilo|]{4})")
-_OCR_DIGITS = str.maketrans("ilo|js", "110115")
-
-
-def _ocr_int(s: str) -> int:
-    return int(s.translate(_OCR_DIGITS))
 
 
 def date_search(s: str) -> re.Match[str] | None:
@@ -244,7 +239,7 @@ def _find_date(lines: list[str], limit: int, skip: set[int]) -> _Dated | None:
         conf = 0.0
         if m.group("d") and m.group("m"):
             try:
-                d = date(_ocr_int(m.group("y")), _ocr_int(m.group("m")), _ocr_int(m.group("d")))
+                d = date(ocr_int(m.group("y")), ocr_int(m.group("m")), ocr_int(m.group("d")))
                 conf = 0.95
             except ValueError:
                 d = None
