@@ -307,8 +307,9 @@ def _statistical_id(label: str, span: str) -> str:
     found = _phrase_ids().get((label, " ".join(_syllables(span.lower()))))
     if found:
         return found
-    if label == "DATE":
-        return "date|my" if span.lower().startswith("tháng") else "date|dmy"
+    if label == "DATE":          # the date form by the same matcher the rules use
+        forms = find_dates(normalize(span))
+        return forms[0][3] if forms else "date|dmy"
     if label == "LOC":
         return "place|*"
     if label == "ORG":

@@ -67,3 +67,17 @@ def test_matcher_never_overlaps_and_prefers_the_longest_form():
 
 def test_canonical_of_an_impossible_date_is_its_text():
     assert canonical_date("date|dmy", "31/2/2021") == "31/2/2021"
+
+
+def test_a_date_the_statistical_model_finds_gets_its_form_from_the_same_matcher():
+    """The model's DATE spans are linked by the rules' date forms (quarter, day and month, ...),
+    so their canonical value is the same as a rule-found date's, not the raw text."""
+    from extraction.entities import _statistical_id
+
+    cases = {"quý I năm 2021": ("date|q", "2021-Q1"), "ngày 2/9": ("date|dm", None),
+             "tháng 3 năm 2020": ("date|my", "2020-03"), "ngày 15 tháng 3 năm 2021": ("date|dmy", "2021-03-15")}
+    for span, (form, value) in cases.items():
+        ent_id = _statistical_id("DATE", span)
+        assert ent_id == form, span
+        if value is not None:
+            assert canonical_date(ent_id, span) == value, span
