@@ -206,7 +206,6 @@ def main(argv: list[str] | None = None) -> int:
                           docs_per_s_cpu_bound=round(n / max((cpu + child + es_cpu) / (os.cpu_count() or 1),
                                                              1e-9), 1),
                           load_average_indexing=round(os.getloadavg()[0], 1))
-        result["index_mb"] = round(backend.size_bytes() / 2**20, 1)
         backend.search(SearchQuery(text="", limit=10, access_modes=("public",)))   # first query: warm-up
         searcher = with_search_pool(backend, partial(ElasticBackend, settings, request_timeout=120),
                                     args.search_workers)
@@ -218,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         result["concurrency_8"] = run_mix(searcher, rec, args.queries, 8, args.cold)
         result.update(per_kind(searcher, rec, cold=args.cold))
         result["load_average_end"] = round(os.getloadavg()[0], 1)
+        # measured last: right after a rebuild the merged-away segments' files may still be on disk
+        result["index_mb"] = round(backend.size_bytes() / 2**20, 1)
         result["client_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         result["es_heap_peak_mb"] = _node_heap_peak_mb(rec)
     finally:

@@ -11,8 +11,11 @@ Why it looks like this:
 * One Elasticsearch document per catalog document, as one row per document in
   the embedded index: hits, totals and facet counts are documents (no collapse,
   no approximate cardinality), "all words" means all words of the document and
-  a phrase may run over a page break. The body is indexed as one field; the
-  pages are kept in ``_source`` only, and the best page, hit pages and snippet
+  a phrase may run over a page break. The body is indexed as one field, the
+  header (subject, number, issuer, signer) first, as the embedded index does:
+  a second, short BM25 field kept Lucene from skipping documents that could
+  not reach the top ten and cost most of a query. The pages are kept in
+  ``_source`` only, and the best page, hit pages and snippet
   of the few returned documents are found in Python by the shared
   ``indexing.snippets`` on the stored original text. (Nested pages were
   measured: scoring through block joins cost 3-10x more per query.)
@@ -21,7 +24,11 @@ Why it looks like this:
   then BM25 (constant-score tiers far above any BM25 value). The terms
   themselves are a filter and BM25 scores their folded words one by one: a
   quoted phrase is found, not counted, per document (positions are the costly
-  part at 200,000 documents), and the filters are cached by the node.
+  part at 200,000 documents), and the filters are cached by the node. Equal
+  scores keep the index's order, as in the embedded index: a second sort key
+  (the id) made the node collect every document tied with the tenth, and
+  float scores at a tier's height tie often (200,000 documents: the node took
+  a median 2-9 ms a query by kind, against 3-11 ms).
 * The query is built from the parsed query (``indexing.query``), never from
   ``query_string`` syntax. Access modes are a filter of the query itself, so
   they apply to hits, totals and aggregations alike.
@@ -69,7 +76,7 @@ from kholuu.textnorm import normalize
 if TYPE_CHECKING:
     from kholuu.settings import Settings
 
-MAPPING_VERSION = 4         # 4: body_exact holds distinct words without positions; filter-only keywords without doc values
+MAPPING_VERSION = 5         # 5: the header's words are in the body forms (no meta_* fields); 4: body_exact holds distinct words without positions; filter-only keywords without doc values
 REFRESH_INTERVAL = "1s"
 MAX_LIMIT = 1000
 FACET_LIMIT = 20
@@ -126,8 +133,8 @@ def index_body() -> dict[str, Any]:
                 "subject": {"type": "text", "index": False},
                 "signer_name": flt, "access_mode": flt,
                 "entities": flt, "PER": facet, "ORG": facet, "LOC": facet,
+                # the header (subject, number, issuer, signer) then the pages, as one text
                 "body_exact": exact_words, "body_folded": words,
-                "meta_exact": exact, "meta_folded": words,
                 # only ever matched word by word (a ranking boost): no positions
                 "seg": {"type": "text", "analyzer": "whitespace", "index_options": "freqs"},
                 # page texts (normalized originals) for best page and snippets: stored, not indexed
@@ -137,7 +144,7 @@ def index_body() -> dict[str, Any]:
     }
 
 
-SEARCH_FORMS = ["body_exact", "body_folded", "meta_exact", "meta_folded", "seg"]   # indexed, never shown
+SEARCH_FORMS = ["body_exact", "body_folded", "seg"]   # indexed, never shown
 _TOKEN_RE = re.compile(r"[^\W_]+")   # indexing.query's token rule, applied to lower-cased text
 FORMS_CACHE_MAX = 200_000  # distinct whitespace-separated chunks remembered per process
 
@@ -172,19 +179,15 @@ _EXACT_CHUNKS = _ChunkForms(fold=False)
 _FOLDED_CHUNKS = _ChunkForms(fold=True)
 
 
-def _forms(text: str) -> tuple[str, str]:
-    """(exact, folded) search forms of normalized text: our tokens, space-joined.
+def _body(head: str, stored: list[str]) -> tuple[list[str], str, str]:
+    """(page texts normalized, exact form, folded form) of the header
+    (normalized) and then the pages, as one text.
 
-    Same tokens as ``indexing.query.query_tokens`` (lower-casing first is the
-    same for Vietnamese). A chunk without tokens leaves an extra space, which
-    the ``whitespace`` analyzer ignores (the forms are indexed, never shown)."""
-    chunks = text.split()
-    return " ".join(map(_EXACT_CHUNKS.__getitem__, chunks)), " ".join(map(_FOLDED_CHUNKS.__getitem__, chunks))
-
-
-def _body(stored: list[str]) -> tuple[list[str], str, str]:
-    """(page texts normalized, exact form, folded form) of the pages.
-
+    One text as in the embedded index: a term found in the subject or the
+    number is found in the document, and BM25 scores one field. (Separate
+    header fields cost the node most of a query: a second BM25 field, short
+    and so high-scoring, kept Lucene from skipping documents that could not
+    reach the top ten; 200,000 documents: 11-19 against 2-6 ms a query.)
     The folded form is whole (phrases and BM25 need every position); the
     exact form holds each word once (``body_exact`` is only asked which words
     are present), which spares joining and indexing a second copy of every
@@ -199,22 +202,23 @@ def _body(stored: list[str]) -> tuple[list[str], str, str]:
     else:   # rare: text that was not stored normalized
         chunks = "\n".join(texts).split()
         distinct = dict.fromkeys(chunks)
-    exact = " ".join(map(_EXACT_CHUNKS.__getitem__, distinct)).split()   # "Hồ" and "hồ," are one word
-    return texts, " ".join(dict.fromkeys(exact)), " ".join(map(_FOLDED_CHUNKS.__getitem__, chunks))
+    head_chunks = head.split()
+    exact = " ".join(map(_EXACT_CHUNKS.__getitem__, itertools.chain(head_chunks, distinct))).split()
+    folded = " ".join(map(_FOLDED_CHUNKS.__getitem__, itertools.chain(head_chunks, chunks)))
+    return texts, " ".join(dict.fromkeys(exact)), folded   # "Hồ" and "hồ," are one exact word
 
 
 def to_source(doc: IndexDocument) -> dict[str, Any]:
     """The Elasticsearch source of one document, every form precomputed."""
     f = normalized_fields(doc, check_texts=False)   # _body checks the page texts
     subject, number, issuer, signer, doc_type = f.subject, f.number_symbol, f.issuer, f.signer_name, f.doc_type
-    meta_exact, meta_folded = _forms("\n".join(v for v in f.meta if v))
     entities: dict[str, list[str]] = {"PER": [], "ORG": [], "LOC": []}
     pairs = f.entities
     for label, value in pairs:
         if label in entities:
             entities[label].append(value)
     # the pages joined, as the embedded index does: a phrase may run over a page break
-    ordered, (texts, body_exact, body_folded) = f.pages, _body(f.texts)
+    ordered, (texts, body_exact, body_folded) = f.pages, _body("\n".join(v for v in f.meta if v), f.texts)
     tkey, tfold = facet_key(doc_type)
     ikey, ifold = facet_key(issuer)
     return {
@@ -227,7 +231,6 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
         "year": doc.year, "subject": subject, "signer_name": signer, "access_mode": doc.access_mode,
         "entities": [f"{label}:{value}" for label, value in pairs], **entities,
         "body_exact": body_exact, "body_folded": body_folded,
-        "meta_exact": meta_exact, "meta_folded": meta_folded,
         "seg": " ".join(w for w in (doc.segmented or "").lower().split() if "_" in w),
         "pages": [{"page_id": p.page_id, "page_no": p.page_no, "text": t} for p, t in zip(ordered, texts)],
     }
@@ -290,21 +293,19 @@ def _phrase(field: str, tokens: Sequence[str]) -> dict:
 
 
 def _term_query(term: Term, *, exact: bool) -> dict:
-    """A term anywhere in the document: in its pages or in its metadata.
+    """A term anywhere in the document: in its header or its pages (one text).
 
-    ``exact`` matches a term typed with accents on the exact form only. In the
-    pages that is the folded phrase with each of its words present as typed
-    (``body_exact`` keeps words, not positions: indexing a second positional
-    copy of every page cost about a third of the node's indexing CPU); the
-    embedded index's exact tier asks the same. In the metadata it is the exact
-    phrase.
+    ``exact`` matches a term typed with accents on the exact form only: the
+    folded phrase with each of its words present as typed (``body_exact``
+    keeps words, not positions: indexing a second positional copy of every
+    page cost about a third of the node's indexing CPU); the embedded index's
+    exact tier asks the same.
     """
+    folded = _phrase("body_folded", term.folded)
     if not (exact and term.has_diacritics):
-        return {"bool": {"should": [_phrase("body_folded", term.folded), _phrase("meta_folded", term.folded)],
-                         "minimum_should_match": 1}}
+        return folded
     words: dict = {"match": {"body_exact": {"query": " ".join(term.tokens), "operator": "and"}}}
-    body = words if len(term.tokens) == 1 else {"bool": {"filter": [_phrase("body_folded", term.folded), words]}}
-    return {"bool": {"should": [body, _phrase("meta_exact", term.tokens)], "minimum_should_match": 1}}
+    return words if len(term.tokens) == 1 else {"bool": {"filter": [folded, words]}}
 
 
 def _all_groups(parsed: ParsedQuery, *, exact: bool) -> list[dict]:
@@ -368,7 +369,7 @@ def build_query(parsed: ParsedQuery | None, filters: list[dict]) -> dict:
     required = _all_groups(parsed, exact=False)
     must_not = [_term_query(t, exact=True) for t in parsed.excluded]
     words = " ".join(dict.fromkeys(tok for t in parsed.terms for tok in t.folded))
-    should: list[dict] = [{"match": {"body_folded": {"query": words}}}, {"match": {"meta_folded": {"query": words}}}]
+    should: list[dict] = [{"match": {"body_folded": {"query": words}}}]
     if parsed.has_diacritics:
         should.append({"constant_score": {"filter": {"bool": {"must": _all_groups(parsed, exact=True)}},
                                           "boost": EXACT_TIER}})
@@ -430,7 +431,7 @@ def _label_map(aggs: dict) -> dict[str, dict[str, str]]:
 def build_sort(sort: str, browsing: bool) -> list[Any]:
     date_desc = {"issued_date": {"order": "desc", "missing": "_last"}}
     if sort == "relevance":
-        return [date_desc, {"doc_id": "asc"}] if browsing else ["_score", {"doc_id": "asc"}]
+        return [date_desc, {"doc_id": "asc"}] if browsing else None
     if sort == "date_asc":
         return [{"issued_date": {"order": "asc", "missing": "_last"}}, "_score", {"doc_id": "asc"}]
     if sort == "date_desc":
@@ -614,6 +615,9 @@ class ElasticBackend:
                        index=new, max_num_segments=1)
             self._call("index settings", self.es.indices.put_settings, index=new,
                        settings={"index": LIVE_SETTINGS})
+            # searchable now, as one segment: the swap must not show a reader that
+            # predates the writes (refreshes were off), nor keep the merged-away files
+            self._call("refresh", self.es.indices.refresh, index=new)
             self.last_rebuild = {"bulk_s": written - started, "merge_s": time.perf_counter() - written}
         except BaseException:
             self._call("drop the failed rebuild", self.es.indices.delete, index=new, ignore_unavailable=True)
@@ -699,11 +703,12 @@ class ElasticBackend:
         self._ensure()
         es_query = build_query(parsed, build_filters(query))
         hits_body: dict[str, Any] = {
-            "query": es_query, "sort": build_sort(query.sort, parsed is None),
-            "from": query.offset, "size": min(query.limit, MAX_LIMIT),
-            "track_total_hits": False, "track_scores": True,
-            "_source": {"excludes": SEARCH_FORMS},   # metadata and page texts
+            "query": es_query, "from": query.offset, "size": min(query.limit, MAX_LIMIT),
+            "track_total_hits": False, "_source": {"excludes": SEARCH_FORMS},   # metadata and page texts
         }
+        sort = build_sort(query.sort, parsed is None)
+        if sort is not None:
+            hits_body.update(sort=sort, track_scores=True)
         count_body: dict[str, Any] = {"query": es_query, "size": 0, "track_total_hits": True}
         if query.facets:
             count_body["aggs"] = build_aggs()

@@ -305,8 +305,24 @@ def test_an_accented_phrase_is_the_folded_phrase_with_its_words_as_typed(es_back
     assert set(ids(run(es_backend, "hồ sơ -mã"))) == {2, 4}
     phrase = ids(run(es_backend, '"mã số"'))
     assert set(phrase) == {1, 2} and phrase[0] == 1          # the spelling as typed first
-    words = to_source(doc(5, ["Hồ sơ, hồ sơ", "và hồ sơ."]))["body_exact"].split()
+    words = to_source(doc(5, ["Hồ sơ, hồ sơ", "và hồ sơ."], issuer=None))["body_exact"].split()
     assert sorted(words) == sorted(set(words)) == ["hồ", "sơ", "và"]
+
+
+def test_the_header_is_searched_as_the_start_of_the_text(es_backend):
+    """Subject, number, issuer and signer are one text with the pages (header
+    first, as in the embedded index): found, ranked and excluded like page words."""
+    from indexing.elastic import to_source
+
+    source = to_source(doc(7, ["Công tác năm."], number="08-CT/TU", subject="Về thủy lợi", issuer=None))
+    assert source["body_folded"].split() == ["ve", "thuy", "loi", "08", "ct", "tu", "cong", "tac", "nam"]
+    assert source["body_exact"].split() == ["về", "thủy", "lợi", "08", "ct", "tu", "công", "tác", "năm"]
+    assert not {"meta_exact", "meta_folded"} & set(source)
+    es_backend.index([doc(1, ["Công tác năm."], subject="Về thủy lợi nội đồng"), doc(2, ["Thủy lợi nội đồng."]),
+                      doc(3, ["Công tác năm."], number="08-CT/TU"), doc(4, ["Công tác năm."])])
+    assert set(ids(run(es_backend, '"thủy lợi nội đồng"'))) == {1, 2}
+    assert ids(run(es_backend, "08-CT/TU")) == [3]
+    assert set(ids(run(es_backend, "công tác -thủy"))) == {3, 4}
 
 
 def test_pages_are_checked_joined_and_normalized_when_stored_otherwise():
