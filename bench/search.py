@@ -172,13 +172,11 @@ def bench_opener(folder: Path, es_url: str | None, embedded: str = "tantivy") ->
     return partial(open_bench_backend, folder, es_url, keep=True, embedded=embedded)
 
 
-def default_search_workers(elasticsearch: bool = False) -> int:
-    """What the web app uses: ``KHOLUU_SEARCH_WORKERS``, by default every core for the
-    embedded index and none (in-process) for Elasticsearch."""
-    from kholuu.settings import load_settings, replace, search_worker_count
+def default_search_workers() -> int:
+    """What the web app uses: ``KHOLUU_SEARCH_WORKERS``, by default every core."""
+    from kholuu.settings import load_settings, search_worker_count
 
-    settings = replace(load_settings(), elasticsearch_url="http://bench" if elasticsearch else None)
-    return search_worker_count(settings)
+    return search_worker_count(load_settings())
 
 
 def with_search_pool(backend: SearchBackend, opener: Callable[[], SearchBackend], workers: int) -> SearchBackend:
@@ -347,11 +345,11 @@ def main(argv: list[str] | None = None) -> int:
                          "in one process (same corpus and queries; with --reuse, an index already in --dir is kept; searches in-process)")
     ap.add_argument("--search-workers", type=int, default=None, metavar="N",
                     help="run searches in N worker processes as the web app does (default: KHOLUU_SEARCH_WORKERS, "
-                         "i.e. every core for the embedded index, none for Elasticsearch); 0 = in the client threads of this process (the old mode)")
+                         "i.e. every core); 0 = in the client threads of this process (the old mode)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if args.search_workers is None:
-        args.search_workers = default_search_workers(elasticsearch=bool(args.elasticsearch))
+        args.search_workers = default_search_workers()
     if args.embedded == "both" and not args.elasticsearch:
         with tempfile.TemporaryDirectory(prefix="kholuu-bench-") as tmp:
             print(json.dumps(embedded_side_by_side(args, args.dir or Path(tmp)), ensure_ascii=False, indent=2))

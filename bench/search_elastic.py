@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if args.search_workers is None:
-        args.search_workers = default_search_workers(elasticsearch=True)
+        args.search_workers = default_search_workers()
 
     from indexing.elastic import ElasticBackend
     from kholuu.settings import load_settings

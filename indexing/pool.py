@@ -4,9 +4,9 @@ Why: about half of a search is Python (query building, stored documents, hit
 marking, facet assembly). Threads of one process run that Python one at a time
 (the GIL), so eight researchers searching at once in the web process queue for
 one interpreter. ``SearchPool`` runs ``search`` in ``workers`` processes
-(``KHOLUU_SEARCH_WORKERS``; by default every core for the embedded index and
-none for Elasticsearch, see ``kholuu.settings.search_worker_count``; 0 = no pool,
-searches run in the calling thread as before). Each worker opens its own backend with
+(``KHOLUU_SEARCH_WORKERS``; by default every core, see
+``kholuu.settings.search_worker_count``; 0 = no pool, searches run in the
+calling thread as before). Each worker opens its own backend with
 ``opener`` when it starts; processes are started with ``spawn`` because the
 tantivy index handles and Elasticsearch connections must not cross a fork.
 

@@ -192,15 +192,14 @@ def settings_env(s: Settings) -> dict[str, str]:
 
 
 def search_worker_count(s: Settings) -> int:
-    """Processes the web app searches in. By default every core for the embedded
-    index, whose searches run in Python's process (8 threads in one interpreter
-    queue on its lock: c=8 p95 151 against 91 ms in two processes at 200k), and
-    none for Elasticsearch, whose node does the work (a pool of 2 measured no
-    better and fewer queries a second: docs/SEARCH_PERF.md)."""
+    """Processes the web app searches in: by default every core, with either
+    backend. About half of a search is Python (the embedded index's query,
+    the stored pages, hit marking, facets), and threads of one interpreter
+    run it one at a time: at 200k documents and 8 clients, p95 151 against
+    91 ms in two processes on the embedded index, 127-149 against 69-71 ms
+    on Elasticsearch once its node spent 5-7 ms a query (docs/SEARCH_PERF.md)."""
     if s.search_workers is not None:
         return s.search_workers
-    if s.elasticsearch_url:
-        return 0
     # the cores this process may use (a container may see the host's count), at most 8:
     # each worker is an interpreter with the index open, and 8 clients were what was measured
     return max(1, min(len(os.sched_getaffinity(0)), 8))

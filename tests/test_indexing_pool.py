@@ -147,10 +147,10 @@ def test_settings_choose_the_pool_or_in_process(tmp_path: Path):
     auto = load_settings({"KHOLUU_HOME": str(tmp_path)})
     assert auto.search_workers is None and search_worker_count(auto) == min(len(os.sched_getaffinity(0)), 8)
     es = load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_ELASTICSEARCH_URL": "http://127.0.0.1:9"})
-    assert search_worker_count(es) == 0            # the node does the work: no pool by default
-    es2 = load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_ELASTICSEARCH_URL": "http://127.0.0.1:9",
-                         "KHOLUU_SEARCH_WORKERS": "2"})
-    assert search_worker_count(es2) == 2           # unless asked for
+    assert search_worker_count(es) == search_worker_count(auto)   # the same pool with Elasticsearch
+    es0 = load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_ELASTICSEARCH_URL": "http://127.0.0.1:9",
+                         "KHOLUU_SEARCH_WORKERS": "0"})
+    assert search_worker_count(es0) == 0           # unless told otherwise
     assert search_worker_count(load_settings({"KHOLUU_HOME": str(tmp_path), "KHOLUU_SEARCH_WORKERS": "auto"})) \
         == min(len(os.sched_getaffinity(0)), 8)
     plain = open_search_backend(zero)
