@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple, Sequence
 
 from indexing.base import HitPage, IndexPage
@@ -81,7 +83,9 @@ def find_matches(text: str, query: ParsedQuery, folded: str | None = None) -> li
                 prev = found.get(key)
                 if prev is None or (exact and not prev.exact):
                     found[key] = Match(key[0], key[1], g, exact)
-    return sorted(found.values(), key=lambda m: (m.start, -m.end))
+    out = sorted(found.values(), key=itemgetter(1), reverse=True)   # stable: by start, then longest first
+    out.sort(key=itemgetter(0))
+    return out
 
 
 def _merge(text: str, matches: Sequence[Match]) -> list[tuple[int, int]]:
@@ -100,13 +104,23 @@ def _window(text: str, matches: Sequence[Match], width: int) -> tuple[int, int]:
     if not matches:
         return 0, min(len(text), width)
     best, best_key = matches[0].start, (-1, 0, 0)
+    starts = [x.start for x in matches]   # sorted: only the matches starting inside a window can be in it
+
+    def adjacent(a: Match, b: Match) -> bool:   # words typed one after another, found one after another
+        return a.group != b.group and b.start >= a.end and not text[a.end:b.start].strip()
+
+    follows = [adjacent(a, b) for a, b in zip(matches, matches[1:])]
+    last_lo = -1
     for m in matches:
         lo = max(0, m.start - width // 4)
-        inside = [x for x in matches if x.start >= lo and x.end <= lo + width]
-        # words typed one after another and found one after another count extra
-        adjacent = sum(1 for a, b in zip(inside, inside[1:]) if a.group != b.group
-                       and b.start >= a.end and not text[a.end:b.start].strip())
-        key = (len({x.group for x in inside}), adjacent, sum(x.exact for x in inside))
+        if lo == last_lo:   # the same window as the last match's
+            continue
+        last_lo = lo
+        first, stop = bisect_left(starts, lo), bisect_right(starts, lo + width)
+        inside = [x for x in matches[first:stop] if x.end <= lo + width]
+        pairs = (sum(follows[first:stop - 1]) if len(inside) == stop - first   # one run of the list
+                 else sum(adjacent(a, b) for a, b in zip(inside, inside[1:])))
+        key = (len({x.group for x in inside}), pairs, sum(x.exact for x in inside))
         if key > best_key:
             best, best_key = lo, key
     start = best
@@ -155,13 +169,42 @@ class DocumentHits:
     pages: list[HitPage]
 
 
-def _page_rank(folded: str, matches: Sequence[Match], query: ParsedQuery) -> tuple[int, int, int, int]:
+def _page_rank(haystack: str, ignore_case: bool, matches: Sequence[Match],
+               runs: Sequence[tuple[str, ...]]) -> tuple[int, int, int, int]:
     groups = len({m.group for m in matches})
     exact = sum(m.exact for m in matches)
-    haystack, ignore_case = _searchable(folded)
-    phrases = sum(bool(_term_pattern(tuple(fold_text(t) for t in run), ignore_case).search(haystack))
-                  for run in query.runs)
+    phrases = sum(bool(_term_pattern(run, ignore_case).search(haystack)) for run in runs)
     return groups, phrases, exact, len(matches)
+
+
+def _matches_by_page(joined: str, starts: Sequence[int], ends: Sequence[int],
+                     query: ParsedQuery) -> tuple[list[list[Match]], str, bool]:
+    """Each page's matches, found on the document's pages ``joined`` by line
+    breaks (page ``i`` is ``joined[starts[i]:ends[i]]``; offsets stay those of
+    ``joined``): one folding and one scan per term for the whole document
+    instead of one per page (a result page's ten documents have about seventy
+    pages). Also the joined searchable text and its case flag.
+
+    A term running over a page break is not a hit (as when each page is
+    searched alone), and since such a match may hide one that lies inside a
+    page, the pages it touches are searched again alone."""
+    folded = fold_text(joined)
+    per_page: list[list[Match]] = [[] for _ in starts]
+    crossing: set[int] = set()
+    i = 0
+    for m in find_matches(joined, query, folded):   # in text order
+        while m.start > ends[i]:
+            i += 1
+        if m.end <= ends[i]:
+            per_page[i].append(m)
+        else:
+            crossing.update(range(i, bisect_right(starts, m.end - 1)))
+    for i in crossing:
+        off = starts[i]
+        per_page[i] = [Match(m.start + off, m.end + off, m.group, m.exact)
+                       for m in find_matches(joined[off:ends[i]], query)]
+    haystack, ignore_case = _searchable(folded)
+    return per_page, haystack, ignore_case
 
 
 def document_hits(pages: Sequence[IndexPage], query: ParsedQuery | None, *,
@@ -177,19 +220,28 @@ def document_hits(pages: Sequence[IndexPage], query: ParsedQuery | None, *,
         return DocumentHits(best_page=pages[0].page_no if pages else None,
                             snippet=build_snippet(text, None, width=width), pages=[])
     hit_pages: list[HitPage] = []
-    best: tuple[tuple[int, int, int, int], int, IndexPage, list[Match]] | None = None
+    best: tuple[tuple[int, int, int, int], int, IndexPage, list[Match]] | None = None   # rank, offset, page, matches
+    joined = "\n".join(p.text for p in pages)
+    starts, ends, pos = [], [], 0
     for p in pages:
-        folded = fold_text(p.text)
-        matches = find_matches(p.text, query, folded)
+        starts.append(pos)
+        pos += len(p.text)
+        ends.append(pos)
+        pos += 1
+    per_page, haystack, ignore_case = _matches_by_page(joined, starts, ends, query)
+    runs = [tuple(fold_text(t) for t in run) for run in query.runs]
+    for p, start, end, matches in zip(pages, starts, ends, per_page):
         if not matches:
             continue
-        hit_pages.append(HitPage(page_no=p.page_no, page_id=p.page_id, terms=matched_words(p.text, matches)))
-        rank = _page_rank(folded, matches, query)
+        hit_pages.append(HitPage(page_no=p.page_no, page_id=p.page_id, terms=matched_words(joined, matches)))
+        rank = _page_rank(haystack[start:end], ignore_case, matches, runs)
         if best is None or rank > best[0]:
-            best = (rank, p.page_no, p, matches)
+            best = (rank, start, p, matches)
     if best is None:   # matched on metadata only (subject, number): show that
         return DocumentHits(best_page=pages[0].page_no if pages else None,
                             snippet=build_snippet(fallback or (pages[0].text if pages else ""), query, width=width),
                             pages=[])
-    return DocumentHits(best_page=best[1], snippet=build_snippet(best[2].text, query, width=width,
-                                                                 matches=best[3]), pages=hit_pages)
+    _, off, page, matches = best
+    local = [Match(m.start - off, m.end - off, m.group, m.exact) for m in matches]
+    return DocumentHits(best_page=page.page_no, snippet=build_snippet(page.text, query, width=width, matches=local),
+                        pages=hit_pages)

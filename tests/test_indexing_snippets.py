@@ -79,3 +79,28 @@ def test_capitals_and_letters_that_lower_to_two_characters_keep_offsets():
     matches = find_matches(text, parse_query("nong thon"))
     assert [(text[m.start:m.end]) for m in matches] == ["NÔNG", "THÔN"]
     assert build_snippet(text, parse_query("thon moi")) == "İ NÔNG <mark>THÔN mới</mark>"
+
+
+def test_a_phrase_over_a_page_break_is_no_hit_and_hides_none_inside_a_page():
+    """Pages are searched joined, in one pass; a match that runs over a page break is
+    dropped, and the pages it touched are searched again alone, so a hit inside the
+    next page that it overlapped ("ma ma" from the end of page 1) still counts."""
+    pages = [IndexPage(1, 1, "Xây dựng nông"), IndexPage(2, 2, "thôn mới ở xã."),
+             IndexPage(3, 3, "Bà ma"), IndexPage(4, 4, "ma ma về quê.")]
+    assert document_hits(pages, parse_query('"nông thôn"')).pages == []
+    hits = document_hits(pages, parse_query('"ma ma"'))
+    assert [(p.page_no, p.terms) for p in hits.pages] == [(4, ["ma"])] and hits.best_page == 4
+    assert hits.snippet == "<mark>ma ma</mark> về quê."
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.lists(st.sampled_from(["ma", "mã", "Má", "nông", "thôn", "mới", ",", "\n", "İ"]),
+                               max_size=12).map(" ".join), min_size=1, max_size=5),
+       query=st.sampled_from(["ma", "mã", '"ma ma"', "nông thôn", '"nong thon moi"', "ma OR thôn", "mới -mã"]))
+def test_hit_pages_are_those_a_page_by_page_search_finds(texts, query):
+    from indexing.snippets import matched_words
+
+    pages = [IndexPage(i, i, normalize(t)) for i, t in enumerate(texts, 1)]
+    q = parse_query(query)
+    alone = [(p.page_no, matched_words(p.text, m)) for p in pages if (m := find_matches(p.text, q))]
+    assert [(p.page_no, p.terms) for p in document_hits(pages, q).pages] == alone
