@@ -29,10 +29,14 @@ def run_bench(capsys, *args: str) -> dict:
 def test_elastic_bench_builds_queries_reports_and_drops_its_index(capsys):
     from elasticsearch import Elasticsearch
 
-    r = run_bench(capsys, "--docs", "60", "--search-workers", "2")
+    from kholuu.settings import load_settings, search_worker_count
+
+    r = run_bench(capsys, "--docs", "60")
     assert r["documents"] == 60 and r["pages"] >= 60 and r["index_mb"] > 0
     assert r["es_cpu_s"] >= 0 and r["client_cpu_s"] > 0 and r["merge_s"] >= 0
-    assert r["search_mode"].startswith("pool") and r["search_workers"] == 2
+    # the web app's way, by default: the worker pool, every core (as with the embedded index)
+    workers = search_worker_count(load_settings())
+    assert r["search_mode"] == f"pool of {workers} search processes" and r["search_workers"] == workers
     for c in ("concurrency_1", "concurrency_8"):
         assert r[c]["es_took_ms"]["p50"] is None      # took stays in the workers
         assert r[c]["client_cpu_ms"]["p50"] > 0 and r[c]["wall_ms"]["p95"] >= r[c]["wall_ms"]["p50"] > 0
@@ -44,9 +48,8 @@ def test_elastic_bench_builds_queries_reports_and_drops_its_index(capsys):
         es.close()
 
 
-def test_elastic_bench_in_process_by_default_reports_took(capsys):
-    r = run_bench(capsys, "--docs", "40")
-    # the web app's way with Elasticsearch, by default: in-process (its node does the searching)
+def test_elastic_bench_in_process_reports_took(capsys):
+    r = run_bench(capsys, "--docs", "40", "--search-workers", "0")
     assert r["search_mode"].startswith("in-process") and r["search_workers"] == 0
     for c in ("concurrency_1", "concurrency_8"):
         assert r[c]["es_took_ms"]["p50"] >= 0 and r[c]["client_cpu_all_ms_per_query"] > 0
