@@ -185,14 +185,14 @@ def with_search_pool(backend: SearchBackend, opener: Callable[[], SearchBackend]
 
     out = pooled(backend, opener, workers)
     if isinstance(out, SearchPool):
-        out.worker_pids = out.warm()   # type: ignore[attr-defined]
+        out.warm()
     return out
 
 
 def all_cpu_s(backend: SearchBackend) -> float:
     """CPU seconds so far of this process (every thread) and of the search workers, if any."""
     total = time.process_time()
-    for pid in getattr(backend, "worker_pids", ()):
+    for pid in backend.pids() if hasattr(backend, "pids") else ():
         with open(f"/proc/{pid}/stat") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")   # utime + stime

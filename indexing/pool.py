@@ -167,6 +167,7 @@ class SearchPool:
         # take it again at once, and a few unlucky requests wait for seconds)
         self._lock = threading.Condition()
         self._idle: list[_Worker] = [_Worker(self._ctx, opener) for _ in range(workers)]   # start in parallel
+        self._live: list[_Worker] = list(self._idle)   # every live worker, idle or busy
         self._waiting: deque[_Waiter] = deque()
 
     def _take(self) -> _Worker:
@@ -195,22 +196,33 @@ class SearchPool:
             self._idle.append(worker)
             self._lock.notify_all()
 
+    def _replace(self, worker: _Worker) -> _Worker:
+        """A new worker in place of one that stopped."""
+        worker.stop(0)
+        new = _Worker(self._ctx, self._opener)
+        with self._lock:
+            self._live = [new if w is worker else w for w in self._live]
+        return new
+
+    def pids(self) -> list[int]:
+        """Process ids of the current workers (a replaced worker's new process), for CPU accounting."""
+        with self._lock:
+            return sorted(int(w.pid or w.process.pid) for w in self._live)
+
     def warm(self) -> list[int]:
         """Wait until every worker has opened its backend. Returns the workers' process ids."""
         taken = [self._take() for _ in range(self.workers)]
-        pids = []
         try:
             for i, w in enumerate(taken):
                 try:
-                    pids.append(w.ready())
+                    w.ready()
                 except _WorkerDied:
-                    w.stop(0)
-                    taken[i] = _Worker(self._ctx, self._opener)
-                    pids.append(taken[i].ready())
+                    taken[i] = self._replace(w)
+                    taken[i].ready()
         finally:
             for w in taken:
                 self._give_back(w)
-        return sorted(pids)
+        return self.pids()
 
     def search_timed(self, query: SearchQuery) -> tuple[SearchResult, float]:
         """``search`` plus the CPU time (ms) the worker spent on it (for the benchmark)."""
@@ -221,8 +233,7 @@ class SearchPool:
                     return worker.search(query)
                 except _WorkerDied:
                     log.warning("search worker %s stopped; starting a new one", worker.process.pid)
-                    worker.stop(0)
-                    worker = _Worker(self._ctx, self._opener)
+                    worker = self._replace(worker)
             raise SearchError("the search worker stopped twice while running this search; see the server log")
         finally:
             self._give_back(worker)

@@ -80,6 +80,7 @@ def test_a_killed_worker_is_replaced_and_the_search_answered(pool: SearchPool):
     assert same(pool.search(q), expected)       # the broken pool is replaced, the search retried
     after = pool.warm()
     assert len(after) == 2 and before[0] not in after
+    assert pool.pids() == after                 # the pool itself knows its new worker (CPU accounting)
     assert same(pool.search(q), expected)
 
 
