@@ -428,7 +428,9 @@ def _label_map(aggs: dict) -> dict[str, dict[str, str]]:
             for facet, agg in aggs.items()}
 
 
-def build_sort(sort: str, browsing: bool) -> list[Any]:
+def build_sort(sort: str, browsing: bool) -> list[Any] | None:
+    """The hits request's sort; ``None`` for relevance: by score alone, equal
+    scores in index order (see the module docstring)."""
     date_desc = {"issued_date": {"order": "desc", "missing": "_last"}}
     if sort == "relevance":
         return [date_desc, {"doc_id": "asc"}] if browsing else None
