@@ -18,26 +18,37 @@ normalization, or to the gazetteer name when it lists them).
 from __future__ import annotations
 
 import re
-RawEnt = tuple[int, int, str, str]
+from collections.abc import Iterable
+
+from extraction.vocabulary import LEVELS, TERRITORY_COMMITTEES, UPPER_LEVELS
+
+RawEnt = tuple[int, int, str, str]  # start, end (characters of the normalized chunk), label, pattern id
+
+
+def _word_before(words: Iterable[str]) -> re.Pattern[str]:
+    """One of ``words``, as printed or in capitals (a header line), ending with the
+    space right before an entity found at the search's end; never in lower case,
+    where they are common nouns ("các chi bộ", "văn phòng")."""
+    return re.compile(r"(?:^|(?<=[\s(\"“,;:]))(?:" + "|".join(re.escape(v) for w in words for v in (w, w.upper()))
+                      + r") $")
+
 
 # Heads that name a body only together with what follows; before a level and a
 # place they are the body ("Chi bộ thôn Lạc Thiện"). Capitalized, as printed.
 _HEADS = ("Chi bộ", "Đảng bộ", "Đảng ủy", "Đảng uỷ", "Công an", "Trạm Y tế", "Trung tâm Y tế", "Hợp tác xã",
           "Ủy ban nhân dân", "Hội đồng nhân dân", "UBND", "HĐND", "Ban Chỉ huy Quân sự", "Huyện đội", "Tỉnh đội")
-# As printed or in capitals (a header line), never in lower case: "các chi bộ" is a common noun.
-_HEAD_RE = re.compile(r"(?:^|(?<=[\s(\"“,;:]))(?:" + "|".join(re.escape(v) for h in _HEADS for v in (h, h.upper()))
-                      + r") $")
+_HEAD_RE = _word_before(_HEADS)
 # Organs of a Party committee: followed by the committee, they are its organ.
 _ORGANS = re.compile(r"(?i)^(ủy ban kiểm tra|ban thường vụ|ban chấp hành|ban tổ chức|ban tuyên giáo|ban dân vận|"
                      r"ban nội chính|ban tuyên giáo và dân vận|văn phòng|thường trực)$")
-_COMMITTEE = re.compile(r"(?i)^(tỉnh ủy|huyện ủy|thành ủy|thị ủy|đảng ủy|đảng bộ|quận ủy)\b")
+_COMMITTEE = re.compile(r"(?i)^(" + "|".join((*TERRITORY_COMMITTEES, "đảng ủy", "đảng bộ")) + r")\b")
 # An office in front of a committee or a people's council or committee, with no
 # entity of its own: "Văn phòng Ủy ban nhân dân thành phố", "Văn phòng UBND tỉnh".
-_OFFICE_RE = re.compile(r"(?:^|(?<=[\s(\"“,;:]))(?:Văn phòng|VĂN PHÒNG|Thường trực|THƯỜNG TRỰC) $")
-_COUNCIL = re.compile(r"(?i)^(tỉnh ủy|huyện ủy|thành ủy|thị ủy|đảng ủy|quận ủy|ủy ban nhân dân|ubnd|"
-                      r"hội đồng nhân dân|hđnd)\b")
-_LEVEL = re.compile(r"(?i)^(tỉnh|thành phố|huyện|quận|thị xã|thị trấn|xã|phường|thôn|làng|xóm|ấp|bản|đặc khu) ")
-_HAS_PLACE = re.compile(r"(?i)\s(tỉnh|thành phố|huyện|quận|thị xã|thị trấn|xã|phường|thôn|làng|xóm|ấp|bản)\s\S")
+_OFFICE_RE = _word_before(("Văn phòng", "Thường trực"))
+_COUNCIL = re.compile(r"(?i)^(" + "|".join((*TERRITORY_COMMITTEES, "đảng ủy", "ủy ban nhân dân", "ubnd",
+                                            "hội đồng nhân dân", "hđnd")) + r")\b")
+_LEVEL = re.compile(r"(?i)^(" + "|".join((*LEVELS, "đặc khu")) + ") ")
+_HAS_PLACE = re.compile(r"(?i)\s(" + "|".join(LEVELS) + r")\s\S")
 
 
 def compose(raw: list[RawEnt], norm: str, surnames: set[str], places: dict[str, str]) -> list[RawEnt]:
@@ -54,7 +65,7 @@ _OPEN_HEADS = ("Trung tâm", "Tổng cục", "Chi cục", "Cục", "Viện", "Đ
                "Bệnh viện", "Kho bạc", "Quỹ", "Tổng công ty")
 _LOWER_FIELD_OK = ("Ban Chỉ đạo", "Ban Quản lý", "Hội đồng")  # "Ban Chỉ đạo phòng, chống tham nhũng tỉnh"
 _OPEN_RE = re.compile(r"(?<!\w)(" + "|".join(re.escape(h) for h in _OPEN_HEADS) + r")((?:,? [^\W\d_]+| -){1,14}?) "
-                      r"(tỉnh|huyện|thành phố|thị xã|quận)(?!\w)")
+                      r"(" + "|".join(UPPER_LEVELS) + r")(?!\w)")
 # Words that belong to the sentence, never inside a body's name.
 _SENTENCE_WORDS = frozenset("của đã được tại với cho là có các những để về từ đến sẽ đang này đó khi nếu theo "
                             "họp gửi nộp trao tặng ký".split())

@@ -23,8 +23,9 @@ from typing import Any
 
 import yaml
 
-from extraction.compose import compose
+from extraction.compose import RawEnt, compose
 from extraction.dates import canonical_date, find_dates
+from extraction.vocabulary import COMMUNE_LEVELS, TERRITORY_COMMITTEES, UPPER_LEVELS
 from kholuu.model import Entity
 from kholuu.textnorm import normalize, normalize_with_offsets
 
@@ -317,6 +318,10 @@ def _statistical_id(label: str, span: str) -> str:
     return ""
 
 
+# A province, district or commune level in front of a place ("huyện Vũ Thư").
+_LEADING_LEVEL = re.compile(r"(?i)^(" + "|".join(UPPER_LEVELS + COMMUNE_LEVELS) + ") ")
+
+
 def _open_body_id(span: str, g: Gazetteers) -> str:
     """"body|*" when ``span`` is a place-taking body and a place ("Huyện ủy Vũ Thư"),
     else "" (the normalized text is the name): "Đảng ủy Chính phủ" is the Party
@@ -325,7 +330,7 @@ def _open_body_id(span: str, g: Gazetteers) -> str:
     for alias, _ in _place_body_aliases():
         if low.startswith(alias + " "):
             rest = span[len(alias) + 1:]
-            rest = re.sub(r"^(?i:tỉnh|huyện|xã|phường|quận|thành phố|thị xã|thị trấn) ", "", rest)
+            rest = _LEADING_LEVEL.sub("", rest)
             if rest in g.places or all(w[:1].isupper() for w in rest.split()) and not _phrase_ids().get(
                     ("ORG", " ".join(_syllables(rest.lower())))):
                 return "body|*"
@@ -375,9 +380,6 @@ def extract_entities(text: str, mode: str | None = None) -> list[Entity]:
     return out
 
 
-RawEnt = tuple[int, int, str, str]  # start, end (characters of the normalized chunk), label, pattern id
-
-
 def _with_dates(raw: list[RawEnt], dates: list[RawEnt]) -> list[RawEnt]:
     """The date matcher's DATEs in place of whatever overlaps them (a model's DATE
     cut short, a "Tháng" read as a name); other entities stay."""
@@ -396,7 +398,7 @@ def _lower_tail(tail: str) -> bool:
     return bool(words) and not any(w[:1].isupper() for w in words)
 
 
-_COMMITTEE_END = re.compile(r"(?i)(tỉnh ủy|huyện ủy|thành ủy|thị ủy|quận ủy)$")
+_COMMITTEE_END = re.compile(r"(?i)(" + "|".join(TERRITORY_COMMITTEES) + ")$")
 
 
 def _ends_at_committee(found: str, tail: str) -> bool:
