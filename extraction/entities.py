@@ -31,6 +31,9 @@ from kholuu.textnorm import normalize, normalize_with_offsets
 
 DATA_DIR = Path(__file__).parent / "data"
 _TOKEN_RE = re.compile(r"[^\W\d_]+|\d+|[^\w\s]")
+# Levels that the open "<body> <level> <place>" pattern takes ("Sở Tài chính tỉnh Thái
+# Bình"); the canonical name found again from the matched text keeps the level.
+_BODY_LEVELS = ("tỉnh", "huyện", "xã", "phường", "quận")
 
 
 def _load(name: str) -> Any:
@@ -150,7 +153,7 @@ def _patterns(g: Gazetteers) -> list[dict[str, Any]]:
         head[0]["IS_LOWER"] = False  # a body's name is capitalized: "Thành ủy", never "thành tỉnh"
         pats.append({"label": "ORG", "pattern": head + [not_name, {"IS_TITLE": True, "OP": "?"}], "id": "body|*"})
         pats.append({"label": "ORG", "pattern": head + [
-            {"LOWER": {"IN": ["tỉnh", "huyện", "xã", "phường", "quận"]}}, not_name, {"IS_TITLE": True, "OP": "?"}],
+            {"LOWER": {"IN": list(_BODY_LEVELS)}}, not_name, {"IS_TITLE": True, "OP": "?"}],
             "id": "body|*"})
     for p in place_names:
         pats.append({"label": "LOC", "pattern": p, "id": f"place|{g.places[p]}"})
@@ -272,8 +275,7 @@ def _canonical(label: str, ent_id: str, text: str, g: Gazetteers) -> str:
         for alias, body_name in _place_body_aliases():
             if low.startswith(alias + " "):
                 place = text[len(alias) + 1:]
-                unit = next((u for u in ("tỉnh", "huyện", "xã", "phường", "quận")
-                             if place.lower().startswith(u + " ")), None)
+                unit = next((u for u in _BODY_LEVELS if place.lower().startswith(u + " ")), None)
                 if unit:
                     rest = place[len(unit) + 1:]
                     return f"{body_name} {unit} {g.places.get(rest, _title_case_name(rest))}"
