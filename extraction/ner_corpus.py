@@ -254,7 +254,7 @@ def _loc(rng: random.Random) -> str:
     if r < 0.2:
         return _place_name(rng)
     if r < 0.35:
-        return "tỉnh " + rng.choice(sorted(set(gazetteers().places.values())))
+        return "tỉnh " + _place_name(rng)
     if r < 0.55:
         return rng.choice(["huyện ", "huyện ", "thị xã ", "quận "]) + rng.choice(
             ["Đông Hưng", "Hưng Hà", "Kiến Xương", "Quỳnh Phụ", "Thái Thụy", "Tiền Hải", "Vũ Thư", "Bát Xát",
