@@ -129,45 +129,62 @@ def _without_frame(ink_crop: np.ndarray) -> np.ndarray:
     return cv2.copyMakeBorder(clean, 30, 30, 30, 30, cv2.BORDER_CONSTANT, value=255)
 
 
-def read_marks(mask: np.ndarray, options: OcrOptions, what: Path) -> list[str]:
-    """Read red or blue stamps (MẬT, KHẨN, ...) from the stamp ink alone: black on white.
+def _mark_crops(mask: np.ndarray, origin: tuple[int, int], page_shape: tuple[int, ...]) -> list[np.ndarray]:
+    """The stamp regions of ``mask`` worth reading, black on white without their frames, at most
+    160 px high (~48 px text). ``mask`` is the window of the page whose top left corner is
+    ``origin`` (x, y); it must reach 14 px past its ink (or the page edge) so the regions are those
+    of a whole-page mask.
 
-    Only wide regions in the upper part of the page are read (a secrecy or urgency
-    stamp is a word or two in a frame under the number and date; a round seal over
-    the signature is not a mark), all in one Tesseract call: the candidate
-    crops are stacked into one small image, scaled so the stamp text is ~48 px high.
+    Only wide regions in the upper part of the page are kept (a secrecy or urgency stamp is a word
+    or two in a frame under the number and date; a round seal over the signature is not a mark).
     """
     import cv2
 
     if mask is None or np.count_nonzero(mask) < 200:
         return []
+    ox, oy = origin
     # Stamp ink covers a few percent of the page: join and label it inside its bounding box only
     # (whole-page labelling cost ~60 ms a page). The box keeps a 12 px margin for the 25×25
-    # dilation, so the joined regions are the same, and starts on even pixels, so the labels
+    # dilation, so the joined regions are the same, and starts on even page pixels, so the labels
     # (and the order of equal-area regions) are too.
     bx, by, bw, bh = cv2.boundingRect(mask.view(np.uint8))
+    bx, by = bx + ox, by + oy
     x0, y0 = max(0, bx - 12) & ~1, max(0, by - 12) & ~1
-    x1, y1 = min(mask.shape[1], bx + bw + 12), min(mask.shape[0], by + bh + 12)
-    joined = cv2.dilate(mask[y0:y1, x0:x1].view(np.uint8), np.ones((25, 25), np.uint8))
+    x1, y1 = min(page_shape[1], bx + bw + 12), min(page_shape[0], by + bh + 12)
+    joined = cv2.dilate(mask[y0 - oy:y1 - oy, x0 - ox:x1 - ox].view(np.uint8), np.ones((25, 25), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     crops = []
     for i in sorted(range(1, n), key=lambda i: -stats[i, cv2.CC_STAT_AREA])[:4]:
         x, y, w, h = (int(v) for v in stats[i, :4])
         x, y = x + x0, y + y0
-        if w < 40 or h < 20 or w < 1.4 * h or y > 0.45 * mask.shape[0]:
+        if w < 40 or h < 20 or w < 1.4 * h or y > 0.45 * page_shape[0]:
             continue  # marks are stamped under the number and date, in the upper part of the page
-        crop = _without_frame(np.where(mask[y:y + h, x:x + w], np.uint8(0), np.uint8(255)))
+        crop = _without_frame(np.where(mask[y - oy:y - oy + h, x - ox:x - ox + w], np.uint8(0), np.uint8(255)))
         scale = min(1.0, 160 / crop.shape[0])
         if scale < 1.0:
             crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         crops.append(crop)
-    if not crops:
-        return []
+    return crops
+
+
+def _read_crops(crops: list[np.ndarray], options: OcrOptions, what: Path) -> list[tuple[int, tesseract.TessWord]]:
+    """(crop index, word) for the words of all ``crops``, in Tesseract's order, from one call:
+    a Tesseract start costs more than reading a stamp, so the crops are stacked into one sheet
+    (20 px apart, each already padded by 30 px) and each word goes back to the crop its box's
+    middle lies in."""
+    import cv2
+
     width = max(c.shape[1] for c in crops)
     sheet = np.vstack([cv2.copyMakeBorder(c, 0, 20, 0, width - c.shape[1], cv2.BORDER_CONSTANT, value=255)
                        for c in crops])
     words = tesseract.image_to_words(sheet, lang=options.lang, psm=6, dpi=300, timeout_s=options.timeout_s,
                                      tessdata_dir=options.tessdata_dir, what=what)
+    starts = np.cumsum([0] + [c.shape[0] + 20 for c in crops[:-1]])
+    return [(int(np.searchsorted(starts, w.top + w.height / 2, side="right")) - 1, w) for w in words]
+
+
+def _marks_in(words: list[tesseract.TessWord]) -> list[str]:
+    """The marks (MẬT, KHẨN, ...) spelled by ``words`` (confidence ≥ 30), longest names first."""
     folded = " ".join(fold(normalize(w.text)).upper() for w in words if w.conf >= 30)
     folded = f" {''.join(c if c.isalnum() else ' ' for c in folded)} "
     found: list[str] = []
@@ -178,26 +195,40 @@ def read_marks(mask: np.ndarray, options: OcrOptions, what: Path) -> list[str]:
     return found
 
 
-def _read_gray_frames(arr: np.ndarray, props: preprocess.ImageProperties, options: OcrOptions,
-                      what: Path) -> tuple[preprocess.ImageProperties, list[str]]:
-    """Read each gray stamp frame found by ``measure`` like a coloured stamp (its ink alone,
-    black on white); keep only the frames that hold a mark, so a boxed heading or table
-    cell is never erased. Returns the properties with those frames and the marks read."""
+def read_marks(mask: np.ndarray, options: OcrOptions, what: Path) -> list[str]:
+    """Read red or blue stamps (MẬT, KHẨN, ...) from the stamp ink alone: black on white, the
+    candidate regions (``_mark_crops``) in one Tesseract call."""
+    if mask is None:
+        return []
+    crops = _mark_crops(mask, (0, 0), mask.shape)
+    return _marks_in([w for _, w in _read_crops(crops, options, what)]) if crops else []
+
+
+def read_frame_marks(gray: np.ndarray, frames: tuple[tuple[int, int, int, int], ...], options: OcrOptions,
+                     what: Path) -> tuple[tuple[str, ...], ...]:
+    """The marks read in each gray stamp frame found by ``measure`` (same order; () for a boxed
+    heading or table cell), each frame's ink alone like a coloured stamp's, all frames of the
+    page in one Tesseract call."""
     import cv2
 
-    gray = arr if arr.ndim == 2 else cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY)
-    marks: list[str] = []
-    frames = []
-    for x, y, w, h in props.frames:
-        crop = gray[y:y + h, x:x + w]
-        thr, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-        mask = np.zeros(gray.shape, dtype=bool)
-        mask[y:y + h, x:x + w] = crop < thr
-        found = read_marks(mask, options, what)
-        if found:
-            marks.extend(m for m in found if m not in marks)
-            frames.append((x, y, w, h))
-    return dataclasses.replace(props, frames=tuple(frames)), marks
+    crops: list[np.ndarray] = []
+    owner: list[int] = []
+    for k, (x, y, w, h) in enumerate(frames):
+        box = gray[y:y + h, x:x + w]
+        thr, _ = cv2.threshold(box, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+        # the frame's ink in a window 16 px wider on each side (from an even pixel, see _mark_crops)
+        ox, oy = max(0, x - 16) & ~1, max(0, y - 16) & ~1
+        window = np.zeros((min(gray.shape[0], y + h + 16) - oy, min(gray.shape[1], x + w + 16) - ox), dtype=bool)
+        window[y - oy:y - oy + box.shape[0], x - ox:x - ox + box.shape[1]] = box < thr
+        for crop in _mark_crops(window, (ox, oy), gray.shape):
+            crops.append(crop)
+            owner.append(k)
+    if not crops:
+        return tuple(() for _ in frames)
+    words: list[list[tesseract.TessWord]] = [[] for _ in frames]
+    for i, word in _read_crops(crops, options, what):
+        words[owner[i]].append(word)
+    return tuple(tuple(_marks_in(ws)) for ws in words)
 
 
 def _to_page(words: list[tesseract.TessWord], prep: preprocess.Preprocessed, options: OcrOptions,
@@ -233,12 +264,10 @@ def _ocr_uncached(image_path: Path, options: OcrOptions, *, source: str, page: i
     if props.blank:
         return PageOCR(source=source, page=page, text="", confidence=0.0, width=props.width,
                        height=props.height, blank=True, steps=["blank"])
+    if options.preprocess and props.frames:  # faint gray pages only: which frames hold a mark decides the plan
+        gray = arr if arr.ndim == 2 else preprocess.grayscale(arr).image
+        props = dataclasses.replace(props, frame_marks=read_frame_marks(gray, props.frames, options, image_path))
     steps = preprocess.plan_steps(props, options.target_dpi) if options.preprocess else ["grayscale"]
-    gray_marks: list[str] = []
-    if "erase_frames" in steps:
-        props, gray_marks = _read_gray_frames(arr, props, options, image_path)
-        if not props.frames:
-            steps.remove("erase_frames")
 
     def orient(image: np.ndarray) -> int:
         osd = tesseract.detect_orientation(image, timeout_s=options.timeout_s,
@@ -263,8 +292,8 @@ def _ocr_uncached(image_path: Path, options: OcrOptions, *, source: str, page: i
     result = _to_page(words, prep, options, source=source, page=page)
     if prep.stamp_mask is not None and arr.ndim == 3:
         result.marks = read_marks(prep.stamp_mask, options, image_path)
-    elif gray_marks:
-        result.marks = gray_marks
+    elif any(props.frame_marks):
+        result.marks = list(dict.fromkeys(m for marks in props.frame_marks for m in marks))
     return result
 
 

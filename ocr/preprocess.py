@@ -58,6 +58,9 @@ class ImageProperties:
     # Seals and framed stamps in the page's own gray (no colour to lift them by), original pixels:
     seals: tuple[tuple[float, float, float], ...] = ()     # (centre x, centre y, outer ring radius)
     frames: tuple[tuple[int, int, int, int], ...] = ()     # (x, y, w, h) of a rectangular stamp frame
+    # The marks read in each frame, same order (engine.read_frame_marks, before planning: only
+    # a frame holding a mark is erased, so a boxed heading stays); () while not read.
+    frame_marks: tuple[tuple[str, ...], ...] = ()
 
 
 # ---------------------------------------------------------------- helpers
@@ -462,9 +465,14 @@ def erase_seals(gray: np.ndarray, seals: tuple[tuple[float, float, float], ...])
     return Step(gray, f"erase_seals({len(seals)} gray)")
 
 
+def marked_frames(props: ImageProperties) -> tuple[tuple[int, int, int, int], ...]:
+    """The gray frames in which a mark was read (``ImageProperties.frame_marks``)."""
+    return tuple(frame for frame, marks in zip(props.frames, props.frame_marks) if marks)
+
+
 def erase_frames(gray: np.ndarray, frames: tuple[tuple[int, int, int, int], ...]) -> Step:
-    """Gray MẬT/KHẨN stamps (frame and the words inside) painted as paper: the engine
-    reads them as marks first and keeps only frames that hold one."""
+    """Gray MẬT/KHẨN stamps (frame and the words inside) painted as paper: only frames that
+    hold a mark are given (``marked_frames``), the marks being reported instead."""
     out = gray.copy()
     for x, y, w, h in frames:
         m = max(2, h // 10)
@@ -610,7 +618,7 @@ def plan_steps(props: ImageProperties, target_dpi: int = 300) -> list[str]:
         steps.append("grayscale")
         if props.seals:
             steps.append("erase_seals")
-        if props.frames:
+        if marked_frames(props):
             steps.append("erase_frames")
     if props.dark_edges > 0.2 or props.holes:
         steps.append("clean_borders")
@@ -674,7 +682,7 @@ def run(img: np.ndarray, props: ImageProperties, steps: list[str], *, target_dpi
         elif name == "erase_seals":
             step = erase_seals(_gray(result.image), props.seals)
         elif name == "erase_frames":
-            step = erase_frames(_gray(result.image), props.frames)
+            step = erase_frames(_gray(result.image), marked_frames(props))
         elif name == "clean_borders":
             step = clean_borders(_gray(result.image))
         elif name == "upscale":

@@ -3,13 +3,14 @@ painted out, the stamp reported; pages without them are left alone."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr import OcrOptions, ocr_page, preprocess as pp, tesseract
+from ocr import OcrOptions, engine, ocr_page, preprocess as pp, tesseract
 from ocr.synthetic import Line, faded, font_path, party_lines, red_seal, red_stamp, render
 
 SIGNATURE = [Line("T/M BAN THƯỜNG VỤ", 5.6, 5.2, 13, "serif-bold", centered=True),
@@ -51,7 +52,12 @@ def test_gray_seal_and_stamp_are_found_by_shape(sealed_gray):
     assert len(props.frames) == 1
     x, y, w, h = props.frames[0]
     assert 330 < x < 420 and 460 < y < 540 and w > 2 * h
-    assert pp.plan_steps(props)[:3] == ["grayscale", "erase_seals", "erase_frames"]
+    # a frame is erased only once a mark is read in it: the plan decides from both facts
+    assert pp.plan_steps(props)[:3] == ["grayscale", "erase_seals", "deskew"]
+    marked = dataclasses.replace(props, frame_marks=(("KHẨN",),))
+    assert pp.plan_steps(marked)[:3] == ["grayscale", "erase_seals", "erase_frames"]
+    unmarked = dataclasses.replace(props, frame_marks=((),))
+    assert "erase_frames" not in pp.plan_steps(unmarked)
 
 
 @pytest.mark.slow
@@ -86,15 +92,19 @@ def test_gray_stamp_is_reported_as_a_mark_and_not_read_as_text(sealed_gray, tmp_
     assert "erase_frames(1 gray)" in result.steps
 
 
-@pytest.mark.slow
-def test_a_boxed_heading_is_a_frame_but_not_a_mark_so_it_stays(tmp_path):
-    page = render(party_lines(), dpi=300).image
+def _boxed(page: Image.Image, text: str, at: tuple[int, int]) -> Image.Image:
+    """A boxed heading in the page's ink: a frame by shape, but no mark."""
     d = ImageDraw.Draw(page)
     font = ImageFont.truetype(str(font_path("serif-bold")), 60)
-    d.text((420, 540), "PHỤ LỤC", font=font, fill=(20, 20, 20))
-    left, top, right, bottom = d.textbbox((420, 540), "PHỤ LỤC", font=font)
+    d.text(at, text, font=font, fill=(20, 20, 20))
+    left, top, right, bottom = d.textbbox(at, text, font=font)
     d.rectangle((left - 18, top - 18, right + 18, bottom + 18), outline=(20, 20, 20), width=5)
-    gray = faded(page, FAINT)
+    return page
+
+
+@pytest.mark.slow
+def test_a_boxed_heading_is_a_frame_but_not_a_mark_so_it_stays(tmp_path):
+    gray = faded(_boxed(render(party_lines(), dpi=300).image, "PHỤ LỤC", (420, 540)), FAINT)
     props = pp.measure(np.asarray(gray), 300)
     assert len(props.frames) == 1 and not props.seals
     path = tmp_path / "boxed.png"
@@ -103,6 +113,29 @@ def test_a_boxed_heading_is_a_frame_but_not_a_mark_so_it_stays(tmp_path):
     assert result.marks == []
     assert "PHỤ LỤC" in result.text
     assert not any(s.startswith("erase_frames") for s in result.steps)
+
+
+@pytest.mark.slow
+def test_all_frames_of_a_page_are_read_in_one_tesseract_call_with_marks_per_frame(tmp_path, monkeypatch):
+    page = render(party_lines() + SIGNATURE, dpi=300).image
+    page = red_stamp(red_stamp(page, "HỎA TỐC", (300, 520), 60), "MẬT", (1900, 560), 70)
+    gray = faded(_boxed(page, "PHỤ LỤC", (600, 1420)), FAINT)
+    arr = np.asarray(gray)
+    props = pp.measure(arr, 300)
+    assert len(props.frames) == 3 and props.frames[2][1] > 1300  # the boxed heading is the last
+    runs: list[tuple[object, ...]] = []
+    real_run = tesseract._run
+    monkeypatch.setattr(tesseract, "_run", lambda *a, **k: runs.append(a) or real_run(*a, **k))
+    marks = engine.read_frame_marks(pp.grayscale(arr).image, props.frames, OcrOptions(timeout_s=60), Path("p.png"))
+    assert marks == (("HỎA TỐC",), ("MẬT",), ())
+    assert len(runs) == 1
+    monkeypatch.undo()
+    path = tmp_path / "stamps-and-box.png"
+    gray.save(path, dpi=(300, 300))
+    result = ocr_page(path, OcrOptions(cache_dir=None, timeout_s=60), source="stamps-and-box.png", page=1)
+    assert result.marks == ["HỎA TỐC", "MẬT"]
+    assert "erase_frames(2 gray)" in result.steps
+    assert "PHỤ LỤC" in result.text and "MẬT" not in result.text and "TỐC" not in result.text
 
 
 @pytest.mark.parametrize("make", [lambda: render(party_lines(), dpi=300).image,
