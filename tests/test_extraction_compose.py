@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from extraction.compose import join_bodies, split_signature_lines
-from extraction.entities import extract_entities
+from extraction.entities import extract_entities, gazetteers
+from extraction.vocabulary import LEVELS
 
 
 def _ents(text: str, label: str) -> list[str]:
@@ -113,3 +114,10 @@ def test_open_field_never_runs_into_the_sentence():
     assert "Tổng cục Thống kê công bố số liệu dân số tỉnh Hưng Yên" not in _ents(
         "Tổng cục Thống kê công bố số liệu dân số tỉnh Hưng Yên sau sáp nhập.", "ORG")
     assert _ents("Trung tâm đã hoàn thành việc kiểm kê của tỉnh.", "ORG") == []
+
+
+def test_the_level_words_are_the_gazetteer_units():
+    """compose's level words (extraction/vocabulary.py) and places.yaml's units are two
+    lists of one thing: a level added to one only must fail here ("đặc khu" is the one
+    that only the units and the "<level> <place>" join take)."""
+    assert [*LEVELS, "đặc khu"] == gazetteers().units
