@@ -54,7 +54,6 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
-import re
 import threading
 import time
 from collections import deque
@@ -65,8 +64,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 import orjson
 
 from indexing.abbrev import expand_query
-from indexing.folding import fold_text
-from indexing.fields import facet_key, keyed_filters, normalized_fields, page_texts
+from indexing.fields import EXACT_CHUNKS, FOLDED_CHUNKS, facet_key, keyed_filters, normalized_fields, page_texts
 from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
 from indexing.query import SORTS, ParsedQuery, Term, checked_query, parse_query
 from indexing.snippets import document_hits
@@ -145,38 +143,6 @@ def index_body() -> dict[str, Any]:
 
 
 SEARCH_FORMS = ["body_exact", "body_folded", "seg"]   # indexed, never shown
-_TOKEN_RE = re.compile(r"[^\W_]+")   # indexing.query's token rule, applied to lower-cased text
-FORMS_CACHE_MAX = 200_000  # distinct whitespace-separated chunks remembered per process
-
-
-class _ChunkForms(dict):
-    """Whitespace-separated chunk of text → its tokens, space-joined, in one
-    search form (exact: lower case; folded: also without accents).
-
-    A page is mostly the same few thousand syllables over and over, so the
-    regex, lower-casing and folding run once per distinct chunk instead of
-    once per character of every page (this halved the Python analysis per
-    document). No token spans whitespace, so joining the chunks' forms gives
-    the same tokens as analysing the whole text. Bounded: cleared when full
-    (OCR noise and numbers make the set of chunks open-ended).
-    """
-
-    def __init__(self, fold: bool):
-        super().__init__()
-        self.fold = fold
-
-    def __missing__(self, chunk: str) -> str:
-        if len(self) >= FORMS_CACHE_MAX:
-            self.clear()
-        value = " ".join(_TOKEN_RE.findall(chunk.lower()))
-        if self.fold:
-            value = fold_text(value)
-        self[chunk] = value
-        return value
-
-
-_EXACT_CHUNKS = _ChunkForms(fold=False)
-_FOLDED_CHUNKS = _ChunkForms(fold=True)
 
 
 def _body(head: str, stored: list[str]) -> tuple[list[str], str, str]:
@@ -191,7 +157,8 @@ def _body(head: str, stored: list[str]) -> tuple[list[str], str, str]:
     The folded form is whole (phrases and BM25 need every position); the
     exact form holds each word once (``body_exact`` is only asked which words
     are present), which spares joining and indexing a second copy of every
-    page. The pages are split once, for the forms and for the check that the
+    page. The pages are split once, for the forms (``fields.EXACT_CHUNKS``,
+    ``fields.FOLDED_CHUNKS``: per distinct chunk) and for the check that the
     stored texts are normalized (``fields.page_texts``, per distinct chunk)."""
     joined = "\n".join(stored)
     chunks = joined.split()
@@ -203,8 +170,8 @@ def _body(head: str, stored: list[str]) -> tuple[list[str], str, str]:
         chunks = "\n".join(texts).split()
         distinct = dict.fromkeys(chunks)
     head_chunks = head.split()
-    exact = " ".join(map(_EXACT_CHUNKS.__getitem__, itertools.chain(head_chunks, distinct))).split()
-    folded = " ".join(map(_FOLDED_CHUNKS.__getitem__, itertools.chain(head_chunks, chunks)))
+    exact = " ".join(map(EXACT_CHUNKS.__getitem__, itertools.chain(head_chunks, distinct))).split()
+    folded = " ".join(map(FOLDED_CHUNKS.__getitem__, itertools.chain(head_chunks, chunks)))
     return texts, " ".join(dict.fromkeys(exact)), folded   # "Hồ" and "hồ," are one exact word
 
 

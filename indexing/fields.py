@@ -9,12 +9,15 @@ normalized only when the check fails.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
 from indexing.abbrev import doc_type_name
 from indexing.base import IndexDocument, IndexPage, SearchQuery
+from indexing.folding import fold_text
+from kholuu.cache import BoundedCache
 from kholuu.textnorm import exact_form, folded_form, has_diacritics, is_normalized, normalize
 
 
@@ -70,6 +73,30 @@ def page_texts(texts: list[str], joined: str, chunks: Iterable[str]) -> list[str
     if is_normalized(joined, chunks):
         return None
     return [t if is_normalized(t) else normalize(t) for t in texts]
+
+
+_TOKEN_RE = re.compile(r"[^\W_]+")   # indexing.query's token rule, applied to lower-cased text
+FORMS_CACHE_MAX = 200_000  # distinct whitespace-separated chunks remembered per process, per form
+
+
+def _exact_chunk(chunk: str) -> str:
+    return " ".join(_TOKEN_RE.findall(chunk.lower()))
+
+
+def _folded_chunk(chunk: str) -> str:
+    return fold_text(EXACT_CHUNKS[chunk])
+
+
+# Whitespace-separated chunk of text → its tokens, space-joined, in one search
+# form (exact: lower case; folded: also without accents), for both backends.
+# A page is mostly the same few thousand syllables over and over, so the regex,
+# lower-casing and folding run once per distinct chunk instead of once per
+# character of every page (this halved the Python analysis per document). No
+# token spans whitespace, so joining the chunks' forms gives the same tokens as
+# analysing the whole text lowered at once. Bounded (``BoundedCache``): OCR
+# noise and numbers make the set of chunks open-ended.
+EXACT_CHUNKS: BoundedCache[str, str] = BoundedCache(_exact_chunk, FORMS_CACHE_MAX)
+FOLDED_CHUNKS: BoundedCache[str, str] = BoundedCache(_folded_chunk, FORMS_CACHE_MAX)
 
 
 @lru_cache(maxsize=65536)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
+from kholuu.cache import BoundedCache
+
 # Combining marks that carry the five Vietnamese tones.
 _TONE_MARKS = {
     "\u0300": "grave",      # huyền
@@ -145,18 +147,13 @@ def normalize(text: str) -> str:
     return text
 
 
-class _CanonicalChunks(dict):
-    """Whitespace-free chunk → whether its tone marks are already canonical
-    (bounded: cleared when full)."""
-
-    def __missing__(self, chunk: str) -> bool:
-        if len(self) >= 200_000:
-            self.clear()
-        value = self[chunk] = _canonical_tones(chunk) == chunk
-        return value
+def _is_canonical_chunk(chunk: str) -> bool:
+    return _canonical_tones(chunk) == chunk
 
 
-_CANONICAL_CHUNKS = _CanonicalChunks()
+# Whitespace-free chunk → whether its tone marks are already canonical: a page
+# repeats its syllables, so tone placement is looked at once per distinct chunk.
+_CANONICAL_CHUNKS: BoundedCache[str, bool] = BoundedCache(_is_canonical_chunk, 200_000)
 
 
 def is_normalized(text: str, chunks: Iterable[str] | None = None) -> bool:

@@ -188,3 +188,33 @@ def test_is_normalized_agrees_with_normalize():
             assert is_normalized(t) == expected, repr(t)
             seen[expected] += 1
     assert seen[True] > 1000 and seen[False] > 1000
+
+
+def test_bounded_cache_computes_each_key_once_and_empties_when_full():
+    """The memo behind the per-chunk lookups (tone check, search forms, folding):
+    a key is computed on its first lookup only, and the cache never holds more
+    than its bound (it starts over), answering right across the clear."""
+    from kholuu.cache import BoundedCache
+
+    calls: list[str] = []
+
+    def upper(key: str) -> str:
+        calls.append(key)
+        return key.upper()
+
+    cache = BoundedCache(upper, 3)
+    assert list(map(cache.__getitem__, ["a", "b", "a", "c", "b"])) == ["A", "B", "A", "C", "B"]
+    assert calls == ["a", "b", "c"] and len(cache) == 3
+    assert cache["d"] == "D" and dict(cache) == {"d": "D"}   # full: emptied, then d
+    assert cache["a"] == "A" and calls == ["a", "b", "c", "d", "a"]
+    assert "zz" not in cache and len(cache) == 2    # membership tests compute nothing
+
+
+def test_is_normalized_agrees_with_normalize_while_its_chunk_cache_is_emptied(monkeypatch: pytest.MonkeyPatch):
+    import kholuu.textnorm as textnorm
+
+    monkeypatch.setattr(textnorm._CANONICAL_CHUNKS, "max_size", 2)
+    textnorm._CANONICAL_CHUNKS.clear()   # earlier tests' chunks would never be missed
+    for text in ["Tỉnh uỷ Thái Bình", "Tỉnh ủy Thái Bình", "hoà bình, khoẻ mạnh", "hòa bình, khỏe mạnh"] * 3:
+        assert textnorm.is_normalized(text) == (textnorm.normalize(text) == text)
+        assert len(textnorm._CANONICAL_CHUNKS) <= 2
