@@ -323,11 +323,49 @@ def test_folded_tokens_match_folding_the_text_also_when_the_cache_is_renewed(mon
     import indexing.tantivy_index as ti
     from indexing.folding import fold_text
 
-    monkeypatch.setattr(ti, "_FOLDED_MAX", 3)   # renewed on every call past three tokens
+    monkeypatch.setattr(ti._FOLDED, "max_size", 3)   # emptied on every call past three tokens
+    ti._FOLDED.clear()   # earlier tests' tokens would never be missed
     tokens = ti._tokens("Ban Thường vụ Tỉnh uỷ: ĐẨY MẠNH xây dựng Đảng, đoàn kết; Đảng bộ 2021")
     for _ in range(3):
         assert ti._fold_tokens(tokens) == fold_text(" ".join(tokens)).split()
+        assert len(ti._FOLDED) <= 3
     assert ti._pairs(ti._fold_tokens(tokens))[:2] == ["ban_thuong", "thuong_vu"]
+
+
+def test_tokens_looked_up_chunk_by_chunk_are_those_of_the_whole_text(monkeypatch: pytest.MonkeyPatch):
+    """``_search_tokens`` (split once, tokens per chunk from the cache shared with
+    Elasticsearch) gives exactly ``_tokens`` of the header and the pages joined,
+    with the page texts normalized as page-by-page checking would: also for
+    letters whose case depends on their neighbours (final sigma), "İ" (whose
+    lower case is longer), tokens over ``MAX_TOKEN_CHARS`` and odd whitespace,
+    and while the caches are emptied every few lookups."""
+    import random
+    import sys
+
+    import indexing.fields as fields
+    import indexing.tantivy_index as ti
+    from kholuu.textnorm import is_normalized, normalize
+
+    # the "İ" check stands for every character whose lower case changes the length
+    assert [c for c in map(chr, range(sys.maxunicode + 1)) if len(c.lower()) != 1] == ["\u0130"]
+    monkeypatch.setattr(fields.EXACT_CHUNKS, "max_size", 5)
+    rng = random.Random(11)
+    alphabet = (list("aàảăâđeêoơôuưyAĐÊƠƯΑΣσςΒ1_-.,:'’ ") + ["\n", "\u0130", "\u0301", "\x1c", "\x85",
+                "\u2028", "\u3000", "Tỉnh uỷ", "ho\u0300a", "  ", "x" * 120])
+    kinds = {"İ": 0, "long": 0, "renormalized": 0}
+    for _ in range(3000):
+        head = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+        stored = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16))) for _ in range(rng.randint(1, 3))]
+        for head_n in (head, normalize(head)):
+            texts, tokens = ti._search_tokens(head_n, stored)
+            per_page = [t if is_normalized(t) else normalize(t) for t in stored]
+            assert texts == per_page, repr(stored)
+            assert tokens == ti._tokens(head_n + "\n" + "\n".join(per_page)), repr((head_n, stored))
+            kinds["İ"] += "\u0130" in head_n + "".join(stored)
+            kinds["long"] += any(len(t) > ti.MAX_TOKEN_CHARS for t in ti._TOKEN_RE.findall("".join(stored)))
+            kinds["renormalized"] += per_page != stored
+    assert min(kinds.values()) > 50, kinds
+    assert len(fields.EXACT_CHUNKS) <= 5
 
 
 def test_three_word_phrases_counted_faceted_and_excluded_through_triples_match_the_ranked_phrase(root: Path):
