@@ -68,7 +68,7 @@ from indexing.fields import EXACT_CHUNKS, FOLDED_CHUNKS, facet_key, keyed_filter
 from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
 from indexing.query import SORTS, ParsedQuery, Term, checked_query, parse_query
 from indexing.snippets import document_hits
-from kholuu.errors import SearchError
+from kholuu.errors import SearchError, SearchUnavailable
 from kholuu.textnorm import normalize
 
 if TYPE_CHECKING:
@@ -442,10 +442,12 @@ class ElasticBackend:
         try:
             return fn(**kwargs)
         except TransportError as exc:
-            raise SearchError(f"Elasticsearch at {self.url} is unreachable ({what}): {exc}") from None
+            raise SearchUnavailable(f"Elasticsearch at {self.url} is unreachable ({what}): {exc}") from None
         except ApiError as exc:
-            raise SearchError(f"Elasticsearch at {self.url} refused {what} on {self.alias!r}: "
-                              f"{exc.meta.status} {_reason(exc)}") from None
+            # overloaded or failing (429 and 5xx, after the client's own retries): not the query's fault
+            error = SearchUnavailable if exc.meta.status == 429 or exc.meta.status >= 500 else SearchError
+            raise error(f"Elasticsearch at {self.url} refused {what} on {self.alias!r}: "
+                        f"{exc.meta.status} {_reason(exc)}") from None
 
     def _new_index_name(self) -> str:
         return f"{self.alias}-v{MAPPING_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 10**9:09d}"
@@ -477,7 +479,7 @@ class ElasticBackend:
             for name, m in mappings.items():
                 version = (m.get("mappings", {}).get("_meta") or {}).get("kholuu_mapping_version")
                 if version != MAPPING_VERSION:
-                    raise SearchError(f"Elasticsearch at {self.url}: index {name} (alias {self.alias!r}) has "
+                    raise SearchUnavailable(f"Elasticsearch at {self.url}: index {name} (alias {self.alias!r}) has "
                                       f"mapping version {version}, this kholuu needs {MAPPING_VERSION}; "
                                       "run `kholuu index rebuild`")
         self._ready = True
@@ -545,7 +547,7 @@ class ElasticBackend:
                 for f in [pool.submit(stream) for _ in range(BULK_WORKERS)]:
                     f.result()
         except (TransportError, ApiError) as exc:
-            raise SearchError(f"Elasticsearch at {self.url} is unreachable ({what} into {index}): {exc}") from None
+            raise SearchUnavailable(f"Elasticsearch at {self.url} is unreachable ({what} into {index}): {exc}") from None
         self._call("refresh", self.es.indices.refresh, index=index)
         if failed:
             raise SearchError(f"Elasticsearch at {self.url}: {failed} of {ok + failed} documents failed "
@@ -735,8 +737,10 @@ class ElasticBackend:
     def _answer(self, response: dict) -> dict:
         """One response of an ``_msearch``; a refused search is a one-line SearchError."""
         if "error" in response:
-            raise SearchError(f"Elasticsearch at {self.url} refused search on {self.alias!r}: "
-                              f"{response.get('status')} {_reason(_Body(response))}")
+            status = int(response.get("status") or 500)
+            error = SearchUnavailable if status == 429 or status >= 500 else SearchError
+            raise error(f"Elasticsearch at {self.url} refused search on {self.alias!r}: "
+                        f"{status} {_reason(_Body(response))}")
         return response
 
 

@@ -31,7 +31,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from indexing.base import IndexDocument, SearchBackend, SearchQuery, SearchResult
-from kholuu.errors import SearchError
+from kholuu.errors import SearchError, SearchUnavailable
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -173,14 +173,14 @@ class SearchPool:
     def _take(self) -> _Worker:
         with self._lock:
             if self._closed:
-                raise SearchError("the search pool is closed")
+                raise SearchUnavailable("the search pool is closed")
             if self._idle and not self._waiting:
                 return self._idle.pop()
             waiter = _Waiter()
             self._waiting.append(waiter)
         waiter.event.wait()
         if waiter.worker is None:
-            raise SearchError("the search pool is closed")
+            raise SearchUnavailable("the search pool is closed")
         return waiter.worker
 
     def _give_back(self, worker: _Worker) -> None:
@@ -234,7 +234,7 @@ class SearchPool:
                 except _WorkerDied:
                     log.warning("search worker %s stopped; starting a new one", worker.process.pid)
                     worker = self._replace(worker)
-            raise SearchError("the search worker stopped twice while running this search; see the server log")
+            raise SearchUnavailable("the search worker stopped twice while running this search; see the server log")
         finally:
             self._give_back(worker)
 

@@ -70,7 +70,7 @@ from indexing.folding import fold_text
 from indexing.query import ParsedQuery, Term, checked_query
 from indexing.snippets import document_hits
 from kholuu.cache import BoundedCache
-from kholuu.errors import SearchError
+from kholuu.errors import SearchError, SearchUnavailable
 from kholuu.textnorm import exact_form, normalize
 
 FORMAT_VERSION = "6"       # 3: fonds, type and issuer keys fast (exact facets); 4: folded without positions;
@@ -472,11 +472,11 @@ class TantivyBackend:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            raise SearchError(f"{self._pointer}: unreadable ({exc}); it is derived data: delete {self.root} "
-                              "and run `kholuu index rebuild`") from None
+            raise SearchUnavailable(f"{self._pointer}: unreadable ({exc}); it is derived data: delete "
+                                    f"{self.root} and run `kholuu index rebuild`") from None
         if not isinstance(state, dict) or not isinstance(state.get("dir"), str) or "/" in state["dir"]:
-            raise SearchError(f"{self._pointer}: not an index pointer; delete {self.root} and run "
-                              "`kholuu index rebuild`")
+            raise SearchUnavailable(f"{self._pointer}: not an index pointer; delete {self.root} and run "
+                                    "`kholuu index rebuild`")
         return state
 
     def _write_current(self, name: str, *, complete: bool) -> None:
@@ -498,8 +498,8 @@ class TantivyBackend:
         try:
             return t.Index(self._schema, path=str(self.root / name), reuse=True)
         except (OSError, ValueError) as exc:
-            raise SearchError(f"{self.root / name}: not a usable search index ({exc}); delete {self.root} and "
-                              "run `kholuu index rebuild`") from None
+            raise SearchUnavailable(f"{self.root / name}: not a usable search index ({exc}); delete "
+                                    f"{self.root} and run `kholuu index rebuild`") from None
 
     def _drop_other_generations(self, keep: str) -> None:
         """Old generations go once ``CURRENT`` no longer names them (a reader in

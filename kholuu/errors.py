@@ -37,5 +37,11 @@ class SearchError(KholuuError):
     """The search backend failed or the query could not be understood."""
 
 
+class SearchUnavailable(SearchError):
+    """The search backend cannot answer now (unreachable, overloaded, stopped, or
+    its index needs a rebuild): the query itself may be fine, so the user is told
+    to try again later rather than to change the words."""
+
+
 class QuerySyntaxError(SearchError):
     """The user's query text is malformed (unbalanced quotes, empty, ...)."""

@@ -228,6 +228,9 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
         partial = request.headers.get("x-kholuu-partial") == "1"
         response = render(request, "results.html" if partial else "search.html", params=params, outcome=outcome)
         response.headers["Vary"] = "X-Kholuu-Partial, Accept-Encoding"
+        if outcome.unavailable:
+            response.status_code = 503
+            response.headers["Retry-After"] = "60"
         return response
 
     @app.get("/documents/{document_id:int}", response_class=HTMLResponse, include_in_schema=False)
@@ -310,7 +313,7 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
 
     # -- JSON API --------------------------------------------------------------
     @app.get("/api/search", tags=["tìm kiếm"], summary="Tìm kiếm văn bản")
-    def api_search(request: Request,
+    def api_search(request: Request, response: Response,
                    q: str = Query("", description="từ khóa: từ, \"cụm từ\", -loại trừ, OR; có dấu hoặc không dấu"),
                    fonds: str = Query("", description="mã phông, ví dụ F01"),
                    type: str = Query("", description="loại văn bản: Chỉ thị hoặc CT"),
@@ -320,9 +323,13 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
                    page: str = Query("1", description="trang kết quả, 10 văn bản một trang"), from_: str = Query("", alias="from", description="từ năm (YYYY)"),
                    to: str = Query("", description="đến năm (YYYY)")) -> dict[str, Any]:
         """Cùng tham số với trang tìm kiếm. Tham số hoặc câu tìm kiếm sai được giải
-        thích trong `messages`, không bao giờ thành lỗi."""
+        thích trong `messages`, không bao giờ thành lỗi. Khi dịch vụ tìm kiếm tạm thời
+        không hoạt động: mã 503 (thử lại sau, `Retry-After`), lời giải thích trong `messages`."""
         params = parse_params(request.query_params)
         outcome = run_search(state.backend, state.repo, params, access_for(request))
+        if outcome.unavailable:
+            response.status_code = 503
+            response.headers["Retry-After"] = "60"
         if not params.is_empty:
             audit(request, "search", params.q[:200], f"api {urlencode(params.items())[:1000]} → {outcome.total}")
         return {

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from indexing.base import Hit, SearchBackend, SearchResult
 from kholuu.access import AccessFilter
-from kholuu.errors import QuerySyntaxError, SearchError
+from kholuu.errors import QuerySyntaxError, SearchError, SearchUnavailable
 from search_ui.access import DocumentView, Repository
 from search_ui.highlight import HitBox, find_hits, mark_text
 from search_ui.params import ENTITY_LABELS, FACET_TITLES, PAGE_SIZE, SearchParams
@@ -71,6 +71,7 @@ class SearchOutcome:
     facets: list[Facet] = field(default_factory=list)
     message: str = ""            # a friendly explanation when nothing could be searched
     took_ms: float = 0.0
+    unavailable: bool = False    # the search service could not answer (HTTP 503): try again later
 
     @property
     def total(self) -> int:
@@ -103,6 +104,12 @@ def run_search(backend: SearchBackend, repo: Repository, params: SearchParams,
         reason = str(exc).strip().rstrip(".")
         out.message = (f"{reason[:1].upper()}{reason[1:]}. Gợi ý: gõ từ khóa bằng chữ hoặc số, "
                        "đặt cụm từ trong ngoặc kép, dùng -từ để loại trừ.")
+        return out
+    except SearchUnavailable as exc:
+        log.error("search service unavailable for %r: %s", params.q, exc)
+        out.unavailable = True
+        out.message = ("Dịch vụ tìm kiếm tạm thời không hoạt động; từ khóa của bạn không có lỗi. "
+                       "Hãy thử lại sau ít phút. Nếu vẫn không được, xin báo người quản trị.")
         return out
     except (SearchError, ValueError) as exc:
         log.warning("search failed for %r: %s", params.q, exc)

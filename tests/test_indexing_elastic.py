@@ -282,6 +282,20 @@ def test_catalog_rebuild_and_cli_search_on_elasticsearch(es_settings: Settings, 
         backend.close()
 
 
+def test_an_unreachable_or_overloaded_server_is_search_unavailable(tmp_path):
+    """Not the query's fault: the web page says "try again later" (HTTP 503), not "change the words"."""
+    from indexing.elastic import ElasticBackend
+    from kholuu.errors import SearchUnavailable
+
+    settings = load_settings({"KHOLUU_HOME": str(tmp_path / "home"), "KHOLUU_ELASTICSEARCH_URL": "http://127.0.0.1:9"})
+    backend = ElasticBackend(settings, request_timeout=5)
+    try:
+        with pytest.raises(SearchUnavailable, match="unreachable"):
+            backend.search(SearchQuery(text="nông thôn", access_modes=("public",)))
+    finally:
+        backend.close()
+
+
 def test_cli_reports_an_unreachable_server_in_one_line(tmp_path):
     import subprocess
     import sys

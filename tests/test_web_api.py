@@ -21,7 +21,7 @@ from PIL import Image
 
 from indexing.base import FacetValue, Hit, SearchQuery, SearchResult
 from kholuu.catalog import Catalog
-from kholuu.errors import QuerySyntaxError, SearchError
+from kholuu.errors import QuerySyntaxError, SearchError, SearchUnavailable
 from kholuu.settings import load_settings
 from search_ui import images
 from search_ui.app import CSP, create_app
@@ -187,6 +187,23 @@ def test_backend_syntax_error_becomes_a_message(env: Env) -> None:
         r = client.get("/search", params={"q": '"abc'})
         assert r.status_code == 200 and "Dấu ngoặc kép chưa đóng" in r.text and 'role="alert"' in r.text
         assert client.get("/api/search", params={"q": '"abc'}).json()["messages"]
+
+
+def test_a_search_service_outage_says_try_later_not_change_the_words(env: Env) -> None:
+    down = SearchUnavailable("Elasticsearch at http://10.0.0.7:9200 is unreachable (search): refused")
+    app = create_app(env.settings, catalog=env.catalog, backend=FakeBackend(error=down))
+    with TestClient(app) as client:
+        r = client.get("/search", params={"q": "nông thôn"})
+        assert r.status_code == 503 and r.headers["retry-after"] == "60"
+        assert "tạm thời không hoạt động" in r.text and "từ khóa khác" not in r.text
+        assert "10.0.0.7" not in r.text and 'role="alert"' in r.text   # no server detail shown
+        api = client.get("/api/search", params={"q": "nông thôn"})
+        assert api.status_code == 503 and api.headers["retry-after"] == "60"
+        assert any("thử lại sau" in m for m in api.json()["messages"]) and "10.0.0.7" not in api.text
+    other = create_app(env.settings, catalog=env.catalog, backend=FakeBackend(error=SearchError("odd")))
+    with TestClient(other) as client:   # any other search failure stays a 200 with a message
+        r = client.get("/search", params={"q": "nông thôn"})
+        assert r.status_code == 200 and "từ khóa khác" in r.text
 
 
 # -- documents ---------------------------------------------------------------
