@@ -9,7 +9,6 @@ normalized only when the check fails.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
@@ -17,6 +16,7 @@ from typing import Iterable
 from indexing.abbrev import doc_type_name
 from indexing.base import IndexDocument, IndexPage, SearchQuery
 from indexing.folding import fold_text
+from indexing.query import TOKEN_RE
 from kholuu.cache import BoundedCache
 from kholuu.textnorm import exact_form, folded_form, has_diacritics, is_normalized, normalize
 
@@ -75,12 +75,11 @@ def page_texts(texts: list[str], joined: str, chunks: Iterable[str]) -> list[str
     return [t if is_normalized(t) else normalize(t) for t in texts]
 
 
-_TOKEN_RE = re.compile(r"[^\W_]+")   # indexing.query's token rule, applied to lower-cased text
 FORMS_CACHE_MAX = 200_000  # distinct whitespace-separated chunks remembered per process, per form
 
 
 def _exact_chunk(chunk: str) -> str:
-    return " ".join(_TOKEN_RE.findall(chunk.lower()))
+    return " ".join(TOKEN_RE.findall(chunk.lower()))
 
 
 def _folded_chunk(chunk: str) -> str:

@@ -32,12 +32,12 @@ MAX_QUERY_CHARS = 500
 # A token is a run of letters and digits (no underscore, no combining mark):
 # the same rule as SQLite's unicode61 tokenizer, so a token of ours is never
 # split differently by the index.
-_TOKEN_RE = re.compile(r"[^\W_]+")
+TOKEN_RE = re.compile(r"[^\W_]+")   # a token: letters and digits (the rule of every index and of hit marking)
 
 
 def query_tokens(text: str) -> list[str]:
     """Lower-cased tokens of (normalized) text, the unit of matching."""
-    return [m.group(0).lower() for m in _TOKEN_RE.finditer(text)]
+    return [m.group(0).lower() for m in TOKEN_RE.finditer(text)]
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ def parse_query(text: str) -> ParsedQuery:
                        runs=tuple(runs))
 
 
-__all__ = ["MAX_QUERY_CHARS", "ParsedQuery", "Term", "parse_query", "query_tokens"]
+__all__ = ["MAX_QUERY_CHARS", "ParsedQuery", "TOKEN_RE", "Term", "parse_query", "query_tokens"]
 
 
 SORTS = ("relevance", "date_asc", "date_desc")

@@ -20,10 +20,9 @@ from typing import NamedTuple, Sequence
 
 from indexing.base import HitPage, IndexPage
 from indexing.folding import fold_text
-from indexing.query import ParsedQuery, query_tokens
+from indexing.query import TOKEN_RE, ParsedQuery, query_tokens
 
 SNIPPET_CHARS = 240
-_TOKEN_RE = re.compile(r"[^\W_]+")   # same token rule as indexing.query / FTS5 unicode61
 
 
 class Match(NamedTuple):
@@ -157,7 +156,7 @@ def matched_words(text: str, matches: Sequence[Match]) -> list[str]:
     """The words (syllables) of the hits as written on the page, first occurrence order."""
     seen: dict[str, None] = {}
     for m in matches:
-        for t in _TOKEN_RE.findall(text[m.start:m.end]):
+        for t in TOKEN_RE.findall(text[m.start:m.end]):
             seen.setdefault(t, None)
     return list(seen)
 

@@ -51,7 +51,6 @@ import fcntl
 import json
 import math
 import os
-import re
 import shutil
 import threading
 import time
@@ -67,7 +66,7 @@ import numpy as np
 from indexing.fields import EXACT_CHUNKS, facet_key, keyed_filters, normalized_fields, page_texts
 from indexing.base import FacetValue, Hit, IndexDocument, IndexPage, SearchQuery, SearchResult
 from indexing.folding import fold_text
-from indexing.query import ParsedQuery, Term, checked_query
+from indexing.query import TOKEN_RE, ParsedQuery, Term, checked_query
 from indexing.snippets import document_hits
 from kholuu.cache import BoundedCache
 from kholuu.errors import SearchError, SearchUnavailable
@@ -88,7 +87,6 @@ ENTITY_FACETS = {"person": "PER", "organization": "ORG", "place": "LOC"}
 LABELLED_FACETS = {"fonds": ("fonds", "fonds_f"), "doc_type": ("doc_type_key", "doc_type_f"),
                    "issuer": ("issuer_key", "issuer_f")}   # facet → (counted by, named by)
 _SEP = "\x1f"              # between the parts of a combined keyword value
-_TOKEN_RE = re.compile(r"[^\W_]+")   # the token rule of indexing.query and indexing.snippets
 _DMAX = 2**22 - 1          # julian-style day numbers fit in 22 bits; ids below 2**31
 
 
@@ -128,7 +126,7 @@ def _tokens(text: str) -> list[str]:
     """Lower-cased tokens, as ``indexing.query.query_tokens`` cuts a query (lowering
     the whole text first keeps the loop in C: 5× faster on a page)."""
     low = text.lower()
-    toks = _TOKEN_RE.findall(low if len(low) == len(text) else text)
+    toks = TOKEN_RE.findall(low if len(low) == len(text) else text)
     if len(low) != len(text):
         toks = [t.lower() for t in toks]
     if toks and max(map(len, toks)) > MAX_TOKEN_CHARS:

@@ -10,18 +10,16 @@ wherever they appear.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 from markupsafe import Markup, escape
 
 from indexing.abbrev import expand_query
-from indexing.query import parse_query, query_tokens
+from indexing.query import TOKEN_RE, parse_query, query_tokens
 from kholuu.errors import QuerySyntaxError
 from kholuu.textnorm import fold, normalize
 
-_TOKEN_RE = re.compile(r"[^\W_]+")   # the index's token rule (indexing.query)
 
 
 @dataclass(frozen=True)
@@ -128,7 +126,7 @@ def mark_text(text: str, query: str) -> Markup:
     units = query_units(query) if query else []
     if not text or not units:
         return Markup(escape(text or ""))
-    toks = list(_TOKEN_RE.finditer(text))
+    toks = list(TOKEN_RE.finditer(text))
     keys = [fold(t.group(0)).lower() for t in toks]
     spans: list[tuple[int, int]] = []
     claimed: set[int] = set()

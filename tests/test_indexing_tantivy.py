@@ -362,7 +362,7 @@ def test_tokens_looked_up_chunk_by_chunk_are_those_of_the_whole_text(monkeypatch
             assert texts == per_page, repr(stored)
             assert tokens == ti._tokens(head_n + "\n" + "\n".join(per_page)), repr((head_n, stored))
             kinds["İ"] += "\u0130" in head_n + "".join(stored)
-            kinds["long"] += any(len(t) > ti.MAX_TOKEN_CHARS for t in ti._TOKEN_RE.findall("".join(stored)))
+            kinds["long"] += any(len(t) > ti.MAX_TOKEN_CHARS for t in ti.TOKEN_RE.findall("".join(stored)))
             kinds["renormalized"] += per_page != stored
     assert min(kinds.values()) > 50, kinds
     assert len(fields.EXACT_CHUNKS) <= 5
