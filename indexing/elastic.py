@@ -99,11 +99,10 @@ SEGMENT_BOOST = 0.5
 def index_body() -> dict[str, Any]:
     """Settings and mapping of one versioned index."""
     words = {"type": "text", "analyzer": "whitespace"}
-    exact = {**words, "norms": False}   # only filters (tiers, exclusions): no length norms needed
     # the body's exact words: only ever asked whether a word is present (an
     # exact phrase is the folded phrase plus its exact words, see _term_query),
-    # so each distinct word once, without frequencies or positions
-    exact_words = {**exact, "index_options": "docs"}
+    # so each distinct word once, without length norms, frequencies or positions
+    exact_words = {**words, "norms": False, "index_options": "docs"}
     kw = {"type": "keyword"}
     flt = {"type": "keyword", "doc_values": False}   # only filtered on: never sorted or aggregated
     # facet fields: global ordinals built at refresh, not by the first search after it
