@@ -13,7 +13,7 @@ and the process's peak memory. The corpus is deterministic (``--seed``).
 
 Searches go through ``indexing.pool.SearchPool`` with ``--search-workers``
 processes, as the web app runs them (default: ``KHOLUU_SEARCH_WORKERS``, i.e.
-every core); ``--search-workers 0`` runs them in the client threads of this one
+every core this process may use, at most 8); ``--search-workers 0`` runs them in the client threads of this one
 process (the old mode: eight threads share one interpreter). The output says
 which mode ran. Through the pool, CPU per query is the worker's CPU for the
 search plus the client thread's (sending the query, receiving the result).
@@ -345,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
                          "in one process (same corpus and queries; with --reuse, an index already in --dir is kept; searches in-process)")
     ap.add_argument("--search-workers", type=int, default=None, metavar="N",
                     help="run searches in N worker processes as the web app does (default: KHOLUU_SEARCH_WORKERS, "
-                         "i.e. every core); 0 = in the client threads of this process (the old mode)")
+                         "i.e. every core this process may use, at most 8); 0 = in the client threads of this process (the old mode)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if args.search_workers is None:

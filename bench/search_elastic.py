@@ -20,7 +20,7 @@ average is sampled at every step. ``--reuse`` queries an index already behind
 dropped at the end unless ``--keep``.
 
 Searches go through the web app's pool of ``--search-workers`` processes
-(``indexing.pool``; default ``KHOLUU_SEARCH_WORKERS``, every core), each with
+(``indexing.pool``; default ``KHOLUU_SEARCH_WORKERS``, every core this process may use, at most 8), each with
 its own Elasticsearch client; ``--search-workers 0`` runs them in this
 process's client threads (the old mode). Through the pool, Elasticsearch's
 ``took`` stays in the worker and is not reported (the node's CPU per query
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cold", action="store_true", help="clear the request cache before every query")
     ap.add_argument("--search-workers", type=int, default=None, metavar="N",
                     help="run searches in N worker processes as the web app does (default: KHOLUU_SEARCH_WORKERS, "
-                         "i.e. every core); 0 = in the client threads of this process (the old mode)")
+                         "i.e. every core this process may use, at most 8); 0 = in the client threads of this process (the old mode)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if args.search_workers is None:

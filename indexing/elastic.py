@@ -556,7 +556,7 @@ class ElasticBackend:
     def index(self, documents: Iterable[IndexDocument]) -> int:
         """Add or replace documents; the catalog id is the Elasticsearch id."""
         self._ensure()
-        self._label_cache = None   # this process's own writes show in its next facets
+        self._label_cache = None   # this backend's own writes show in its next facets (other processes': within LABELS_TTL)
         return self._bulk(self.alias, self._actions(self.alias, documents), "index")
 
     def delete(self, ids: Sequence[int]) -> None:

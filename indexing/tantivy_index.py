@@ -517,7 +517,7 @@ class TantivyBackend:
     def _current(self) -> _Live:
         """The live generation, reloaded when a writer (any process) committed or swapped."""
         if self._closed:
-            raise SearchError(f"{self.root}: the search index is closed")
+            raise SearchUnavailable(f"{self.root}: the search index is closed")
         live = self._live
         if live is not None and live.stamp and self._stamp(live.name) == live.stamp:
             return live
@@ -525,7 +525,7 @@ class TantivyBackend:
             for attempt in range(3):
                 state = self._read_current()
                 if state is None:
-                    raise SearchError(f"{self._pointer}: missing; run `kholuu index rebuild`")
+                    raise SearchUnavailable(f"{self._pointer}: missing; run `kholuu index rebuild`")
                 name = state["dir"]
                 stamp = self._stamp(name)
                 live = self._live
@@ -629,11 +629,11 @@ class TantivyBackend:
         """A writer on the live generation, under the write lock; committed at the end,
         rolled back on failure. Readers of this process reload at once."""
         if self._closed:
-            raise SearchError(f"{self.root}: the search index is closed")
+            raise SearchUnavailable(f"{self.root}: the search index is closed")
         with self._write_lock():
             state = self._read_current()
             if state is None:
-                raise SearchError(f"{self._pointer}: missing; run `kholuu index rebuild`")
+                raise SearchUnavailable(f"{self._pointer}: missing; run `kholuu index rebuild`")
             index = self._open_index(state["dir"])
             writer = self._writer(index)
             try:
@@ -673,7 +673,7 @@ class TantivyBackend:
         searches use the old index until the new one is complete, and a failure
         half way deletes the new folder and changes nothing."""
         if self._closed:
-            raise SearchError(f"{self.root}: the search index is closed")
+            raise SearchUnavailable(f"{self.root}: the search index is closed")
         n = 0
         with self._write_lock(rebuild=True):
             name = self._new_generation()

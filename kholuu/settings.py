@@ -104,8 +104,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     # searches of the web app run in this many worker processes (indexing.pool);
-    # 0 = in the web process itself (threads, one GIL); None = by backend: every
-    # core for the embedded index, 0 for Elasticsearch (see search_worker_count)
+    # 0 = in the web process itself (threads, one GIL); None = auto: the cores this
+    # process may use, at most 8, with either backend (see search_worker_count)
     search_workers: int | None = None
     # access: may visitors who are not logged in see public documents?
     public_access: bool = True
