@@ -43,7 +43,7 @@ from search_ui import auth, images
 from search_ui.access import Repository, access_for, caller, utcnow
 from search_ui.params import ENTITY_LABELS, FACET_TITLES, SORTS, parse_params
 from search_ui.present import format_date
-from search_ui.service import document_to_dict, document_view, hit_to_dict, run_search
+from search_ui.service import SearchOutcome, document_to_dict, document_view, hit_to_dict, run_search
 
 log = logging.getLogger("kholuu.web")
 HERE = Path(__file__).resolve().parent
@@ -85,6 +85,13 @@ class CsrfRefused(Exception):
 class NotFound(StarletteHTTPException):
     def __init__(self) -> None:
         super().__init__(status_code=404, detail="Không tìm thấy")
+
+
+def service_status(response: Response, outcome: SearchOutcome) -> None:
+    """A search the service could not answer is a 503 with ``Retry-After`` (page and API alike)."""
+    if outcome.unavailable:
+        response.status_code = 503
+        response.headers["Retry-After"] = "60"
 
 
 def create_app(settings: Settings, *, catalog: Catalog | None = None,
@@ -228,9 +235,7 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
         partial = request.headers.get("x-kholuu-partial") == "1"
         response = render(request, "results.html" if partial else "search.html", params=params, outcome=outcome)
         response.headers["Vary"] = "X-Kholuu-Partial, Accept-Encoding"
-        if outcome.unavailable:
-            response.status_code = 503
-            response.headers["Retry-After"] = "60"
+        service_status(response, outcome)
         return response
 
     @app.get("/documents/{document_id:int}", response_class=HTMLResponse, include_in_schema=False)
@@ -327,9 +332,7 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None,
         không hoạt động: mã 503 (thử lại sau, `Retry-After`), lời giải thích trong `messages`."""
         params = parse_params(request.query_params)
         outcome = run_search(state.backend, state.repo, params, access_for(request))
-        if outcome.unavailable:
-            response.status_code = 503
-            response.headers["Retry-After"] = "60"
+        service_status(response, outcome)
         if not params.is_empty:
             audit(request, "search", params.q[:200], f"api {urlencode(params.items())[:1000]} → {outcome.total}")
         return {
