@@ -26,6 +26,7 @@ import multiprocessing
 import signal
 import threading
 import time
+import traceback
 from collections import deque
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
@@ -46,15 +47,15 @@ CLOSE_WAIT_S = 30.0
 def _serve(conn: "Connection", opener: Callable[[], SearchBackend]) -> None:
     """A worker process: open the backend, say so, then answer queries until told to stop.
 
-    Each answer is ``("ok", result, cpu_ms)`` or ``("error", exception)``; Ctrl+C is for
-    the parent, which stops the workers."""
+    Each answer is ``("ok", result, cpu_ms)`` or ``("error", exception, traceback text)``;
+    Ctrl+C is for the parent, which stops the workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         backend = opener()
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        conn.send(("error", _sendable(exc)))
+        conn.send(("error", _sendable(exc), traceback.format_exc()))
         return
-    conn.send(("ready", multiprocessing.current_process().pid))
+    conn.send(("ready",))
     try:
         while True:
             try:
@@ -67,7 +68,7 @@ def _serve(conn: "Connection", opener: Callable[[], SearchBackend]) -> None:
             try:
                 result = backend.search(query)
             except Exception as exc:  # noqa: BLE001 - the caller gets it as if in-process
-                conn.send(("error", _sendable(exc)))
+                conn.send(("error", _sendable(exc), traceback.format_exc()))
                 continue
             conn.send(("ok", result, (time.thread_time() - cpu_started) * 1000))
     finally:
@@ -89,6 +90,22 @@ class _WorkerDied(Exception):
     pass
 
 
+class RemoteTraceback(Exception):
+    """Where in the worker an unexpected error came from: its traceback, as the cause
+    of the error the caller gets (the worker's frames do not cross the pipe)."""
+
+    def __str__(self) -> str:
+        return "\n" + str(self.args[0])
+
+
+def _raise(answer: tuple) -> None:
+    """Raise a worker's error; one that is not a typed SearchError (a bug) keeps its traceback."""
+    exc = answer[1]
+    if not isinstance(exc, SearchError):
+        raise exc from RemoteTraceback(answer[2])
+    raise exc
+
+
 class _Waiter:
     """A thread waiting for an idle worker."""
 
@@ -106,7 +123,7 @@ class _Worker:
                                                 name="kholuu-search")
         self.process.start()
         child.close()
-        self.pid: int | None = None   # set once the worker said it is ready
+        self.is_ready = False   # the worker said it opened its backend
 
     def _receive(self) -> tuple:
         try:
@@ -114,14 +131,13 @@ class _Worker:
         except (EOFError, OSError) as exc:
             raise _WorkerDied() from exc
 
-    def ready(self) -> int:
-        """Wait until the worker has opened its backend; its pid."""
-        if self.pid is None:
+    def ready(self) -> None:
+        """Wait until the worker has opened its backend."""
+        if not self.is_ready:
             answer = self._receive()
             if answer[0] == "error":
-                raise answer[1]
-            self.pid = int(answer[1])
-        return self.pid
+                _raise(answer)
+            self.is_ready = True
 
     def search(self, query: SearchQuery) -> tuple[SearchResult, float]:
         self.ready()
@@ -131,7 +147,7 @@ class _Worker:
             raise _WorkerDied() from exc
         answer = self._receive()
         if answer[0] == "error":
-            raise answer[1]
+            _raise(answer)
         return answer[1], answer[2]
 
     def stop(self, wait_s: float) -> None:
@@ -207,7 +223,7 @@ class SearchPool:
     def pids(self) -> list[int]:
         """Process ids of the current workers (a replaced worker's new process), for CPU accounting."""
         with self._lock:
-            return sorted(int(w.pid or w.process.pid) for w in self._live)
+            return sorted(int(w.process.pid) for w in self._live)
 
     def warm(self) -> list[int]:
         """Wait until every worker has opened its backend. Returns the workers' process ids."""

@@ -134,6 +134,32 @@ def test_a_worker_that_dies_on_every_start_is_a_search_error_not_a_hang(tmp_path
         p.close()
 
 
+class _BuggyBackend(TantivyBackend):
+    def search(self, query: SearchQuery) -> SearchResult:
+        return super().search(query) if query.text.startswith("-") else _misread_facets(query)
+
+
+def _misread_facets(query: SearchQuery) -> SearchResult:
+    return len(query)   # type: ignore[arg-type]  # a bug: TypeError, deep in the worker
+
+
+def test_a_bug_in_the_worker_keeps_its_traceback(tmp_path: Path):
+    from indexing.pool import RemoteTraceback
+
+    backend = TantivyBackend(tmp_path / "tantivy")
+    p = SearchPool(backend, partial(_BuggyBackend, tmp_path / "tantivy"), 1)
+    try:
+        with pytest.raises(TypeError) as err:
+            p.search(SearchQuery(text="nông", access_modes=("public",)))
+        cause = err.value.__cause__
+        assert isinstance(cause, RemoteTraceback) and "_misread_facets" in str(cause)
+        with pytest.raises(SearchError) as typed:   # typed errors stay as they are
+            p.search(SearchQuery(text="-nông", access_modes=("public",)))
+        assert typed.value.__cause__ is None
+    finally:
+        p.close()
+
+
 def _unopenable(where: str) -> TantivyBackend:
     raise SearchError(f"{where}: cannot open")
 
