@@ -10,7 +10,6 @@ font with Vietnamese glyphs, so ``pdftotext`` gives back the exact text.
 from __future__ import annotations
 
 import os
-import struct
 import tempfile
 import zlib
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from kholuu.model import PageOCR
 from kholuu.textnorm import normalize
 from ocr.errors import MissingFileError, TruncatedImageError
 from ocr.options import OcrOptions
-from ocr.rasterize import _dpi_of, _normalized
+from ocr.rasterize import _dpi_of, _normalized, plain_png
 
 FONT_NAME = "KholuuText"
 FONT_FILES = ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -49,7 +48,6 @@ def _register_font() -> str:
     raise PdfWriteError("no TrueType font with Vietnamese glyphs found (apt install fonts-dejavu-core)")
 
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(frozen=True)
@@ -71,38 +69,15 @@ def png_as_pdf_image(raw: bytes, fallback_dpi: int) -> PdfImage | None:
     PDF's Flate filter with PNG predictors reads a PNG's IDAT stream as is (as
     img2pdf does), so a 300 dpi page costs no decode and no re-compression;
     drawing it through reportlab decoded, re-compressed and ASCII85-encoded the
-    page in Python, about a CPU second a page. Only what ``ocr.rasterize``
-    stores qualifies: gray (8 or 1 bit) or 8-bit RGB, not interlaced, no
-    transparency or palette; anything else returns None.
+    page in Python, about a CPU second a page. Only a plain PNG qualifies
+    (``ocr.rasterize.plain_png``: what rasterize stores); anything else returns None.
     """
-    if not raw.startswith(PNG_SIGNATURE):
+    png = plain_png(raw)
+    if png is None:
         return None
-    pos, header, idat, ppm = len(PNG_SIGNATURE), None, [], 0.0
-    while pos + 8 <= len(raw):
-        length, kind = struct.unpack(">I4s", raw[pos:pos + 8])
-        body = raw[pos + 8:pos + 8 + length]
-        crc = raw[pos + 8 + length:pos + 12 + length]
-        if len(crc) != 4 or zlib.crc32(kind + body) != struct.unpack(">I", crc)[0]:
-            return None                                   # truncated or damaged: let PIL say why
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat.append(body)
-        elif kind == b"pHYs" and length == 9 and body[8] == 1:
-            ppm = float(struct.unpack(">I", body[:4])[0])  # pixels per metre
-        elif kind in (b"tRNS", b"PLTE"):
-            return None
-        elif kind == b"IEND":
-            break
-        pos += 12 + length
-    if header is None or not idat:
-        return None
-    width, height, bits, colour, _compression, _filter, interlace = header
-    if interlace or (colour, bits) not in ((0, 8), (0, 1), (2, 8)):
-        return None
-    dpi = ppm * 0.0254
-    return PdfImage(width, height, dpi if dpi >= 30 else float(fallback_dpi), 1 if colour == 0 else 3, bits,
-                    b"".join(idat), png_rows=True)
+    dpi = png.ppm * 0.0254
+    return PdfImage(png.width, png.height, dpi if dpi >= 30 else float(fallback_dpi), png.colors, png.bits,
+                    png.idat, png_rows=True)
 
 
 def read_pdf_image(path: Path, fallback_dpi: int) -> PdfImage:

@@ -9,10 +9,13 @@ than deep inside OCR. The stored PNG keeps the page's DPI when the file had one.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-import shutil
+import struct
 import subprocess
 import tempfile
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -26,11 +29,12 @@ from ocr.options import OcrOptions
 MIN_SIDE = 16  # pixels; below this no line of text fits
 ORIENTATION_TAG = 0x0112     # EXIF orientation
 _KEEP_MODES = {"1", "L", "RGB"}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def sniff(head: bytes) -> str | None:
     """'png', 'jpeg', 'tiff', 'pdf' or None, from the first bytes of a file."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+    if head.startswith(PNG_SIGNATURE):
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
@@ -39,6 +43,50 @@ def sniff(head: bytes) -> str | None:
     if b"%PDF-" in head[:1024]:
         return "pdf"
     return None
+
+
+@dataclass(frozen=True)
+class PlainPng:
+    """A PNG whose bytes are exactly what ``_store`` would write for its pixels, in
+    kind: gray (8 or 1 bit) or 8-bit RGB, not interlaced, no palette or transparency,
+    every chunk intact. Such a file is stored as is, and a PDF embeds its IDAT data as is."""
+
+    width: int
+    height: int
+    bits: int
+    colors: int          # 1 gray, 3 RGB
+    idat: bytes          # the zlib stream of the filtered rows
+    ppm: float           # pixels per metre from pHYs (0: none)
+
+
+def plain_png(raw: bytes) -> PlainPng | None:
+    """``raw`` as a ``PlainPng``, or None for any other PNG (or not a PNG, or damaged)."""
+    if not raw.startswith(PNG_SIGNATURE):
+        return None
+    pos, header, idat, ppm = len(PNG_SIGNATURE), None, [], 0.0
+    while pos + 8 <= len(raw):
+        length, kind = struct.unpack(">I4s", raw[pos:pos + 8])
+        body = raw[pos + 8:pos + 8 + length]
+        crc = raw[pos + 8 + length:pos + 12 + length]
+        if len(crc) != 4 or zlib.crc32(kind + body) != struct.unpack(">I", crc)[0]:
+            return None                                   # truncated or damaged: let PIL say why
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"pHYs" and length == 9 and body[8] == 1:
+            ppm = float(struct.unpack(">I", body[:4])[0])
+        elif kind in (b"tRNS", b"PLTE"):
+            return None
+        elif kind == b"IEND":
+            break
+        pos += 12 + length
+    if header is None or not idat:
+        return None
+    width, height, bits, colour, _compression, _filter, interlace = header
+    if interlace or (colour, bits) not in ((0, 8), (0, 1), (2, 8)):
+        return None
+    return PlainPng(width, height, bits, 1 if colour == 0 else 3, b"".join(idat), ppm)
 
 
 def _check_file(path: Path, options: OcrOptions) -> str:
@@ -94,12 +142,13 @@ def pixel_hash(img: Image.Image) -> str:
 
 
 def _store(img: Image.Image, dpi: int | None, out_dir: Path, source: Path, page: int, *,
-           same_png: bool = False) -> PageImage:
+           same_png: bytes | None = None) -> PageImage:
     """Keep the page as ``<pixel sha256>.png``.
 
-    ``same_png``: the source is a one-page PNG whose decoded pixels are exactly
-    ``img`` (and whose resolution is ``dpi``), so its bytes are copied rather
-    than compressed again (level 6 costs about 0.4 CPU s on a 300 dpi page).
+    ``same_png``: the bytes of a one-page plain PNG (``plain_png``) whose decoded
+    pixels are exactly ``img`` (and whose resolution is ``dpi``), written as they
+    are rather than compressed again (level 6 costs about 0.4 CPU s on a 300 dpi
+    page); the bytes the pixels were decoded from, so they match the name.
     """
     digest = pixel_hash(img)
     target = out_dir / f"{digest}.png"
@@ -108,8 +157,8 @@ def _store(img: Image.Image, dpi: int | None, out_dir: Path, source: Path, page:
         os.close(fd)
         try:
             params = {"dpi": (dpi, dpi)} if dpi else {}
-            if same_png:
-                shutil.copyfile(source, tmp)
+            if same_png is not None:
+                Path(tmp).write_bytes(same_png)
             else:
                 img.save(tmp, format="PNG", compress_level=6, **params)
             os.chmod(tmp, 0o644)
@@ -132,8 +181,13 @@ def _check_size(path: Path, width: int, height: int, options: OcrOptions, page: 
 
 def _rasterize_image(path: Path, out_dir: Path, options: OcrOptions) -> list[PageImage]:
     pages: list[PageImage] = []
+    raw = None
+    with open(path, "rb") as fh:   # a PNG is decoded from the very bytes it may be stored as
+        if fh.read(len(PNG_SIGNATURE)) == PNG_SIGNATURE:
+            raw = PNG_SIGNATURE + fh.read()
+    plain = raw if raw is not None and plain_png(raw) is not None else None
     try:
-        with Image.open(path) as img:           # Pillow's warnings are filtered in ocr/__init__
+        with Image.open(io.BytesIO(raw) if raw is not None else path) as img:   # Pillow's warnings: ocr/__init__
             for number, frame in enumerate(ImageSequence.Iterator(img), 1):
                 _check_size(path, frame.width, frame.height, options, number)
                 dpi = _dpi_of(frame)
@@ -141,9 +195,9 @@ def _rasterize_image(path: Path, out_dir: Path, options: OcrOptions) -> list[Pag
                 page = _normalized(frame)
                 # copy the file only when nothing in it changes what the pixels mean: an EXIF
                 # orientation would turn the stored page, which OCR and its boxes do not do
-                same_png = (img.format == "PNG" and getattr(img, "n_frames", 1) == 1 and page is frame
-                            and img.getexif().get(ORIENTATION_TAG, 1) == 1)
-                pages.append(_store(page, dpi, out_dir, path, number, same_png=same_png))
+                same = (plain is not None and getattr(img, "n_frames", 1) == 1 and page is frame
+                        and img.getexif().get(ORIENTATION_TAG, 1) == 1)
+                pages.append(_store(page, dpi, out_dir, path, number, same_png=plain if same else None))
     except Image.DecompressionBombError as exc:
         raise DecompressionBombError(path, f"image is too large to decode safely ({exc})") from None
     except UnidentifiedImageError:

@@ -57,6 +57,40 @@ def test_a_plain_png_is_kept_byte_for_byte_and_a_palette_png_is_converted(tmp_pa
         assert np.array_equal(np.asarray(stored), np.asarray(original.convert("RGB")))
 
 
+def _handmade_png(width: int, height: int, bits: int, colour: int, row: bytes) -> bytes:
+    """A PNG of identical rows (filter 0), for kinds Pillow cannot write."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    ihdr = struct.pack(">IIBBBBB", width, height, bits, colour, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress((b"\x00" + row) * height)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("name, bits, colour, row", [
+    ("rgb16.png", 16, 2, bytes([0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc]) * 40),   # 16-bit RGB, decoded as RGB
+    ("gray4.png", 4, 0, bytes([0x1f, 0x8e]) * 10),                          # 4-bit gray, decoded as L
+])
+def test_a_png_of_another_kind_is_stored_as_a_plain_png(tmp_path, opts, name, bits, colour, row):
+    """Only a plain PNG (8-bit gray or RGB, 1-bit; ``plain_png``) is kept byte for byte:
+    the store holds 8-bit data under the hash of the 8-bit pixels, and the searchable
+    PDF can embed every stored page without decoding it."""
+    from ocr.pdf import png_as_pdf_image
+    from ocr.rasterize import plain_png
+
+    src = tmp_path / name
+    src.write_bytes(_handmade_png(40, 30, bits, colour, row))
+    assert plain_png(src.read_bytes()) is None
+    p = rasterize(src, tmp_path / "pages", opts)[0]
+    stored = Path(p.image_path).read_bytes()
+    assert stored != src.read_bytes() and plain_png(stored) is not None
+    assert png_as_pdf_image(stored, 300) is not None
+    with Image.open(src) as original, Image.open(p.image_path) as kept:
+        assert np.array_equal(np.asarray(kept), np.asarray(original.convert(kept.mode)))
+
+
 def test_a_png_with_an_exif_orientation_is_stored_without_it(tmp_path, opts, page_image):
     """Copying such a PNG would carry the rotation flag into the page image: the reader's
     derivatives would turn while the OCR boxes (in stored pixels) would not."""
