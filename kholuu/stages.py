@@ -109,8 +109,9 @@ def register_pages(batch_id: int, ctx: StageContext) -> PagesSummary:
     Page order follows the manifest (or natural file-name order). A page whose
     image hash has not changed keeps its OCR; a changed one goes back to "new".
     """
-    from ocr import rasterize
+    from ocr import quiet_pillow, rasterize
 
+    quiet_pillow()   # before the rasterizing threads start
     batch = ctx.catalog.get_batch(batch_id)
     folder = Path(batch.source_path)
     layout: BatchLayout = scan_folder(folder)
@@ -182,7 +183,9 @@ def make_page_derivatives(batch_id: int, ctx: StageContext) -> int:
     otherwise pay it on the first look at every page.
     """
     from kholuu.derivatives import make_derivatives
+    from ocr import quiet_pillow
 
+    quiet_pillow()   # before the decoding threads start
     cache = ctx.settings.cache_dir / "derivatives"
     masters = [Path(p.image_path) for p in ctx.catalog.batch_pages(batch_id) if p.image_path and p.status != "error"]
     # Pillow decodes, resizes and encodes without holding the GIL, so threads use every core

@@ -86,7 +86,7 @@ def _pixels(img: Image.Image) -> np.ndarray:
 
 def _load_image(path: Path) -> tuple[np.ndarray, int | None]:
     try:
-        with Image.open(path) as img:           # Pillow's warnings are filtered in ocr/__init__
+        with Image.open(path) as img:           # Pillow's warnings: rasterize.quiet_pillow
             img.load()
             dpi = img.info.get("dpi")
             mode = img.mode
@@ -359,6 +359,9 @@ def ocr_many(jobs: Sequence[OcrJob], options: OcrOptions, *,
     measures both). At most two pages per worker are in flight, so memory stays
     bounded however long the batch is.
     """
+    from ocr.rasterize import quiet_pillow
+
+    quiet_pillow()   # before the threads start (see there)
     jobs = list(jobs)
     workers = max(1, min(options.workers, len(jobs)))
     if workers == 1:

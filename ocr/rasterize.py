@@ -14,6 +14,7 @@ import os
 import struct
 import subprocess
 import tempfile
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,22 @@ MIN_SIDE = 16  # pixels; below this no line of text fits
 ORIENTATION_TAG = 0x0112     # EXIF orientation
 _KEEP_MODES = {"1", "L", "RGB"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def quiet_pillow() -> None:
+    """Silence Pillow's warnings for the whole process, once (later calls change nothing).
+
+    Pages are decoded in threads (ocr_many, the pipeline's stages), and
+    ``warnings.catch_warnings()`` swaps the process-wide filter list, so one
+    thread can restore another's; and a host that imported ``ocr`` inside
+    ``catch_warnings`` (pytest does) lost filters set at import. So the entry
+    points call this before they start their threads. ``rasterize`` enforces its
+    own pixel limit (DecompressionBombError), and Pillow's "Corrupt EXIF
+    data"-style warnings say nothing a reader of the page can use."""
+    for category, module in ((UserWarning, r"PIL\."), (Image.DecompressionBombWarning, "")):
+        if not any(f[0] == "ignore" and f[2] is category and (f[3].pattern if f[3] else "") == module
+                   for f in warnings.filters):   # present: the shared list is left alone
+            warnings.filterwarnings("ignore", category=category, module=module)
 
 
 def sniff(head: bytes) -> str | None:
@@ -187,7 +204,7 @@ def _rasterize_image(path: Path, out_dir: Path, options: OcrOptions) -> list[Pag
             raw = PNG_SIGNATURE + fh.read()
     plain = raw if raw is not None and plain_png(raw) is not None else None
     try:
-        with Image.open(io.BytesIO(raw) if raw is not None else path) as img:   # Pillow's warnings: ocr/__init__
+        with Image.open(io.BytesIO(raw) if raw is not None else path) as img:   # Pillow's warnings: quiet_pillow
             for number, frame in enumerate(ImageSequence.Iterator(img), 1):
                 _check_size(path, frame.width, frame.height, options, number)
                 dpi = _dpi_of(frame)
@@ -259,6 +276,7 @@ def rasterize(path: Path, out_dir: Path, options: OcrOptions) -> list[PageImage]
     Raises the typed errors of ``ocr.errors`` (file name and reason) for input
     that cannot be used. Blank pages are returned like any other page.
     """
+    quiet_pillow()
     path = Path(path)
     kind = _check_file(path, options)
     out_dir = Path(out_dir)

@@ -189,3 +189,25 @@ def test_encrypted_pdf(tmp_path, opts):
     damaged.write_bytes(b"%PDF-1.4\n1 0 obj\n<<")
     with pytest.raises(TruncatedImageError, match="damaged.pdf"):
         rasterize(damaged, tmp_path / "pages", opts)
+
+
+def test_pillow_warnings_are_silenced_by_the_entry_points_even_after_catch_warnings(tmp_path, opts, page_image):
+    """A host that imported ``ocr`` inside ``catch_warnings`` (pytest does) lost filters
+    set at import; the entry points set them again, once (no duplicate on later calls)."""
+    import warnings
+
+    from ocr.rasterize import quiet_pillow
+
+    src = tmp_path / "scan.png"
+    page_image.save(src)
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        warnings.simplefilter("error")
+        rasterize(src, tmp_path / "pages", opts)   # an entry point: quiet_pillow before any thread
+        before = list(warnings.filters)
+        quiet_pillow()
+        assert warnings.filters == before
+        warnings.warn_explicit("Corrupt EXIF data", UserWarning, "TiffImagePlugin.py", 1,
+                               module="PIL.TiffImagePlugin")                 # ignored, not raised
+        with pytest.raises(UserWarning):
+            warnings.warn_explicit("ours", UserWarning, "stages.py", 1, module="kholuu.stages")
