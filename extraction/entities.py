@@ -32,8 +32,9 @@ from kholuu.textnorm import normalize, normalize_with_offsets
 DATA_DIR = Path(__file__).parent / "data"
 _TOKEN_RE = re.compile(r"[^\W\d_]+|\d+|[^\w\s]")
 # Levels that the open "<body> <level> <place>" pattern takes ("Sở Tài chính tỉnh Thái
-# Bình"); the canonical name found again from the matched text keeps the level.
-_BODY_LEVELS = ("tỉnh", "huyện", "xã", "phường", "quận")
+# Bình"): the one-word levels above the village (a token pattern matches one word);
+# the canonical name found again from the matched text keeps the level.
+_BODY_LEVELS = tuple(level for level in UPPER_LEVELS + COMMUNE_LEVELS if " " not in level)
 
 
 def _load(name: str) -> Any:
@@ -311,7 +312,7 @@ def _statistical_id(label: str, span: str) -> str:
     if found:
         return found
     if label == "DATE":          # the date form by the same matcher the rules use
-        forms = find_dates(normalize(span))
+        forms = find_dates(span)   # a slice of the normalized text
         return forms[0][3] if forms else "date|dmy"
     if label == "LOC":
         return "place|*"

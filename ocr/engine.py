@@ -265,8 +265,8 @@ def _ocr_uncached(image_path: Path, options: OcrOptions, *, source: str, page: i
         return PageOCR(source=source, page=page, text="", confidence=0.0, width=props.width,
                        height=props.height, blank=True, steps=["blank"])
     if options.preprocess and props.frames:  # faint gray pages only: which frames hold a mark decides the plan
-        gray = arr if arr.ndim == 2 else preprocess.grayscale(arr).image
-        props = dataclasses.replace(props, frame_marks=read_frame_marks(gray, props.frames, options, image_path))
+        props = dataclasses.replace(props, frame_marks=read_frame_marks(preprocess._gray(arr), props.frames,
+                                                                        options, image_path))
     steps = preprocess.plan_steps(props, options.target_dpi) if options.preprocess else ["grayscale"]
 
     def orient(image: np.ndarray) -> int:
@@ -290,7 +290,7 @@ def _ocr_uncached(image_path: Path, options: OcrOptions, *, source: str, page: i
             if _mean([w.conf for w in again]) > conf:
                 prep, words = turned, again
     result = _to_page(words, prep, options, source=source, page=page)
-    if prep.stamp_mask is not None and arr.ndim == 3:
+    if prep.stamp_mask is not None:   # coloured stamps lifted off a colour page
         result.marks = read_marks(prep.stamp_mask, options, image_path)
     elif any(props.frame_marks):
         result.marks = list(dict.fromkeys(m for marks in props.frame_marks for m in marks))
