@@ -31,6 +31,7 @@ from ocr import layout, preprocess, tesseract, textlayer
 from ocr.correct import correct_words
 from ocr.errors import MissingFileError, OcrEngineError, TruncatedImageError
 from ocr.options import OcrOptions
+from ocr.rasterize import _dpi_of
 
 # A first pass below this mean confidence is retried after orientation detection.
 RETRY_BELOW_CONF = 55.0
@@ -88,7 +89,7 @@ def _load_image(path: Path) -> tuple[np.ndarray, int | None]:
     try:
         with Image.open(path) as img:           # Pillow's warnings: rasterize.quiet_pillow
             img.load()
-            dpi = img.info.get("dpi")
+            dpi = _dpi_of(img)
             mode = img.mode
             if mode not in ("L", "RGB"):
                 img = img.convert("RGB" if mode not in ("1", "I;16", "I") else "L")
@@ -97,13 +98,7 @@ def _load_image(path: Path) -> tuple[np.ndarray, int | None]:
         raise MissingFileError(path, "no such page image") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise TruncatedImageError(path, f"the page image cannot be decoded ({exc})") from None
-    value = None
-    if dpi:
-        try:
-            value = int(round(float(dpi[0] if isinstance(dpi, tuple) else dpi)))
-        except (TypeError, ValueError):
-            value = None
-    return arr, (value if value and value >= 30 else None)
+    return arr, dpi
 
 
 def _mean(values: list[float]) -> float:

@@ -23,7 +23,7 @@ from kholuu.model import PageOCR
 from kholuu.textnorm import normalize
 from ocr.errors import MissingFileError, TruncatedImageError
 from ocr.options import OcrOptions
-from ocr.rasterize import _dpi_of, _normalized, plain_png
+from ocr.rasterize import _dpi_of, _normalized, plain_png, usable_dpi
 
 FONT_NAME = "KholuuText"
 FONT_FILES = ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -75,9 +75,8 @@ def png_as_pdf_image(raw: bytes, fallback_dpi: int) -> PdfImage | None:
     png = plain_png(raw)
     if png is None:
         return None
-    dpi = png.ppm * 0.0254
-    return PdfImage(png.width, png.height, dpi if dpi >= 30 else float(fallback_dpi), png.colors, png.bits,
-                    png.idat, png_rows=True)
+    return PdfImage(png.width, png.height, float(usable_dpi(png.ppm * 0.0254) or fallback_dpi), png.colors,
+                    png.bits, png.idat, png_rows=True)
 
 
 def read_pdf_image(path: Path, fallback_dpi: int) -> PdfImage:

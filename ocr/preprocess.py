@@ -25,7 +25,7 @@ import numpy as np
 # body text (measured on rendered pages: 0.085–0.09). Used to estimate a missing dpi.
 GLYPH_HEIGHT_IN = 0.088
 A4_LONG_IN = 11.69
-A4_LONG_MM = 297.0
+A4_LONG_MM = 297.0         # A4_LONG_IN is this in inches, rounded
 FAINT_CONTRAST = 60   # paper minus darkest ink below this: faded typescript, carbon copies
 
 
@@ -239,7 +239,7 @@ def _edge_properties(binary_small: np.ndarray) -> tuple[float, int]:
 def _punch_holes(binary: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Round, solid dark blobs 4–9 mm across in the outer 15% of the page."""
     h, w = binary.shape
-    px_per_mm = max(h, w) / 297.0
+    px_per_mm = max(h, w) / A4_LONG_MM
     _, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     # the tests over all components at once (a page has thousands: a Python loop cost ~5 ms)
     x, y, bw, bh, area = (stats[1:, k].astype(np.float64) for k in range(5))

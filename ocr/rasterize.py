@@ -124,13 +124,18 @@ def _check_file(path: Path, options: OcrOptions) -> str:
     return kind
 
 
+def usable_dpi(value: float | None) -> int | None:
+    """A resolution worth believing, rounded; None under 30 dpi (a placeholder such as
+    72 is believed, 1 or 0 is not), and the caller falls back to its default."""
+    return int(round(value)) if value and value >= 30 else None
+
+
 def _dpi_of(img: Image.Image) -> int | None:
     dpi = img.info.get("dpi")
     try:
-        value = float(dpi[0]) if isinstance(dpi, tuple) else float(dpi) if dpi else 0.0
+        return usable_dpi(float(dpi[0]) if isinstance(dpi, tuple) else float(dpi) if dpi else None)
     except (TypeError, ValueError):
         return None
-    return int(round(value)) if value >= 30 else None
 
 
 def _normalized(frame: Image.Image) -> Image.Image:
